@@ -1,0 +1,303 @@
+"""Dynamic programming: policy evaluation, policy iteration and value iteration.
+
+Book: *Fundamental concepts* and *Mathematical foundations*, "Convergence guarantees".
+
+All three read the model through one primitive, the Bellman backup
+:meth:`TabularMDP.q_from_v`::
+
+    Q(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) (1 - done) V(s')
+
+so a sweep costs ``O(S * A * K)`` with ``K`` successors per pair.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from rlcore.mdp import TabularMDP
+
+__all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration",
+           "value_iteration", "bellman_optimality_residual", "as_policy_table", "proper_policy"]
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at its iteration budget before reaching its tolerance."""
+
+
+@dataclass(frozen=True)
+class DPResult:
+    """Outcome of a dynamic-programming solver.
+
+    Attributes
+    ----------
+    V : ``[S]`` state values.
+    Q : ``[S, A]`` action values, ``Q = R + gamma P V``.
+    policy : ``[S]`` greedy action per state (for evaluation: greedy w.r.t. ``Q``).
+    iterations : sweeps (value iteration, iterative evaluation) or improvement steps
+        (policy iteration) performed.
+    converged : whether the tolerance was reached within the budget.
+    history : per-iteration residual ``max_s |V_{k+1}(s) - V_k(s)|`` (value iteration,
+        iterative evaluation) or Bellman optimality residual after each evaluation
+        (policy iteration); for convergence plots.
+    """
+
+    V: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+    iterations: int
+    converged: bool
+    history: np.ndarray = field(repr=False)
+
+
+def as_policy_table(mdp: TabularMDP, pi: Any) -> np.ndarray:
+    """Validate ``pi`` and return it as an ``[S, A]`` table ``pi[s, a] = pi(a|s)``.
+
+    ``pi`` is either an ``[S, A]`` probability table or an ``[S]`` array of actions.
+    """
+    S, A = mdp.n_states, mdp.n_actions
+    pi = np.asarray(pi)
+    if pi.shape == (S,):
+        if not np.issubdtype(pi.dtype, np.integer):
+            raise TypeError(f"a deterministic policy must hold integer actions, got dtype {pi.dtype}")
+        if pi.min() < 0 or pi.max() >= A:
+            raise ValueError(f"policy actions must lie in [0, {A}), got values in [{pi.min()}, {pi.max()}]")
+        table = np.zeros((S, A))
+        table[np.arange(S), pi] = 1.0
+        return table
+    if pi.shape != (S, A):
+        raise ValueError(f"pi must be an [S, A] = ({S}, {A}) table or an [S] = ({S},) action array, "
+                         f"got shape {pi.shape}")
+    pi = pi.astype(np.float64)
+    if not np.all(np.isfinite(pi)) or (pi < 0).any():
+        raise ValueError("pi must hold finite, non-negative probabilities")
+    sums = pi.sum(axis=1)
+    if np.abs(sums - 1).max() > 1e-6:
+        s = int(np.abs(sums - 1).argmax())
+        raise ValueError(f"each row of pi must sum to 1, row {s} sums to {sums[s]:.6g}")
+    return pi
+
+
+def _check_budget(tol: float, max_iterations: int) -> None:
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol}")
+    if int(max_iterations) != max_iterations or max_iterations < 1:
+        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
+
+
+def _warn(name: str, iterations: int, residual: float, tol: float) -> None:
+    warnings.warn(f"{name} stopped after {iterations} iterations with residual {residual:.3g} > "
+                  f"tol {tol:.3g}; the result is approximate (converged=False)",
+                  ConvergenceWarning, stacklevel=3)
+
+
+def bellman_optimality_residual(mdp: TabularMDP, V: np.ndarray) -> float:
+    """``max_s |(T V)(s) - V(s)|`` with ``(T V)(s) = max_a Q(s, a)``: zero exactly at ``V*``."""
+    return float(np.abs(mdp.q_from_v(np.asarray(V, dtype=float)).max(axis=1) - V).max())
+
+
+def policy_evaluation(
+    mdp: TabularMDP,
+    pi: Any,
+    *,
+    method: str = "exact",
+    tol: float = 1e-10,
+    max_iterations: int = 100_000,
+    V0: np.ndarray | None = None,
+    progress: bool = False,
+) -> DPResult:
+    """Value of a fixed policy: ``V^pi = R^pi + gamma P^pi V^pi``.
+
+    ``method="exact"`` solves the linear system ``(I - gamma P^pi) V = R^pi``
+    (sparse, so it scales to large MDPs); ``method="iterative"`` sweeps
+    ``V <- R^pi + gamma P^pi V`` until ``max_s |V_{k+1} - V_k| < tol``.
+
+    ``pi`` is an ``[S, A]`` table of probabilities or an ``[S]`` array of actions.
+    """
+    table = as_policy_table(mdp, pi)
+    _check_budget(tol, max_iterations)
+    S = mdp.n_states
+    rows = np.arange(S)
+    R_pi = (table * mdp._R).sum(axis=1)
+    if method == "exact":
+        import scipy.sparse as sp
+        import scipy.sparse.linalg as spla
+
+        w = table[:, :, None] * mdp._cont  # [S, A, K], gamma and (1 - done) included
+        M = sp.csr_matrix((w.ravel(), (np.repeat(rows, w.shape[1] * w.shape[2]), mdp.next_state.ravel())),
+                          shape=(S, S))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", spla.MatrixRankWarning)
+            try:
+                V = spla.spsolve((sp.identity(S, format="csc") - M).tocsc(), R_pi)
+            except (spla.MatrixRankWarning, RuntimeError) as exc:
+                raise ValueError("I - gamma P^pi is singular: with gamma = 1 the policy must reach a "
+                                 "terminal state from every state (use method='iterative' to see "
+                                 "it diverge)") from exc
+        V = np.atleast_1d(np.asarray(V, dtype=float))
+        if not np.all(np.isfinite(V)):
+            raise ValueError("policy evaluation produced non-finite values: the policy may never terminate")
+        Q = mdp.q_from_v(V)
+        return DPResult(V=V, Q=Q, policy=Q.argmax(axis=1), iterations=1, converged=True,
+                        history=np.zeros(0))
+    if method != "iterative":
+        raise ValueError(f"method must be 'exact' or 'iterative', got {method!r}")
+
+    deterministic = np.isin(table, (0.0, 1.0)).all()
+    V = np.zeros(S) if V0 is None else np.asarray(V0, dtype=float).copy()
+    if V.shape != (S,):
+        raise ValueError(f"V0 must have shape ({S},), got {V.shape}")
+    if deterministic:  # gather only the chosen action: O(S * K) per sweep
+        a = table.argmax(axis=1)
+        cont, nxt = mdp._cont[rows, a], mdp.next_state[rows, a]
+    else:
+        W = table[:, :, None] * mdp._cont
+    history = []
+    converged = False
+    bar = tqdm(total=max_iterations, disable=not progress, desc="policy evaluation", leave=False)
+    for _ in range(max_iterations):
+        if deterministic:
+            V_new = R_pi + (cont * V[nxt]).sum(axis=1)
+        else:
+            V_new = R_pi + (W * V[mdp.next_state]).sum(axis=(1, 2))
+        residual = float(np.abs(V_new - V).max())
+        history.append(residual)
+        V = V_new
+        bar.update()
+        if residual < tol:
+            converged = True
+            break
+        if not np.isfinite(residual):
+            break
+    bar.close()
+    if not converged:
+        _warn("policy evaluation", len(history), history[-1], tol)
+    Q = mdp.q_from_v(V)
+    return DPResult(V=V, Q=Q, policy=Q.argmax(axis=1), iterations=len(history), converged=converged,
+                    history=np.asarray(history))
+
+
+def value_iteration(
+    mdp: TabularMDP,
+    *,
+    tol: float = 1e-8,
+    max_iterations: int = 100_000,
+    V0: np.ndarray | None = None,
+    progress: bool = False,
+) -> DPResult:
+    """Value iteration: ``V_{k+1}(s) = max_a [R(s,a) + gamma sum_s' P(s'|s,a) V_k(s')]``.
+
+    Stops when ``max_s |V_{k+1}(s) - V_k(s)| < tol``. For ``gamma < 1`` the
+    Bellman optimality operator is a ``gamma``-contraction in the sup norm, so
+    the final error to ``V*`` is at most ``tol * gamma / (1 - gamma)``.
+    Returns ``V``, the greedy ``policy`` and ``Q`` computed from the final sweep.
+    """
+    _check_budget(tol, max_iterations)
+    S, A, K = mdp.prob.shape
+    V = np.zeros(S) if V0 is None else np.asarray(V0, dtype=float).copy()
+    if V.shape != (S,):
+        raise ValueError(f"V0 must have shape ({S},), got {V.shape}")
+    # Successor-major copies [K, A, S] make every array operation of the sweep contiguous.
+    cont, nxt, R = mdp._successor_major()
+    gathered = np.empty((K, A, S))
+    Q = np.empty((A, S))
+    V_new = np.empty(S)
+    history = []
+    converged = False
+    bar = tqdm(disable=not progress, desc="value iteration", leave=False)
+    for _ in range(max_iterations):
+        np.take(V, nxt, out=gathered, mode="clip")  # indices are valid; "clip" avoids a buffer
+        np.multiply(gathered, cont, out=gathered)
+        np.sum(gathered, axis=0, out=Q)
+        np.add(Q, R, out=Q)
+        np.max(Q, axis=0, out=V_new)
+        residual = float(np.abs(V_new - V).max())
+        V, V_new = V_new, V
+        history.append(residual)
+        bar.update()
+        if residual < tol:
+            converged = True
+            break
+        if not np.isfinite(residual):
+            break
+    bar.close()
+    if not converged:
+        _warn("value iteration", len(history), history[-1], tol)
+    Q = np.ascontiguousarray(Q.T)
+    return DPResult(V=V.copy(), Q=Q, policy=Q.argmax(axis=1), iterations=len(history),
+                    converged=converged, history=np.asarray(history))
+
+
+def proper_policy(mdp: TabularMDP) -> np.ndarray:
+    """A policy that terminates with probability one from every state that can terminate.
+
+    Each state picks an action with a positive chance of moving one step
+    closer (in hops) to a terminating transition. Policy iteration with
+    ``gamma = 1`` needs such a *proper* starting policy: an improper one has
+    infinite (or undefined) value and ``I - P^pi`` is singular.
+    """
+    S, A, _ = mdp.prob.shape
+    live = mdp.prob > 0
+    hops = np.full(S, np.inf)
+    policy = np.zeros(S, dtype=np.int64)
+    reach = (live & mdp.done).any(axis=2)  # [S, A]: can terminate right now
+    for k in range(S + 1):
+        fresh = np.isinf(hops) & reach.any(axis=1)
+        if not fresh.any():
+            break
+        hops[fresh] = k
+        policy[fresh] = reach[fresh].argmax(axis=1)
+        reach = (live & np.isfinite(hops)[mdp.next_state]).any(axis=2)
+    return policy
+
+
+def policy_iteration(
+    mdp: TabularMDP,
+    *,
+    policy0: np.ndarray | None = None,
+    evaluation: str = "exact",
+    max_iterations: int = 1_000,
+    tol: float = 1e-10,
+    progress: bool = False,
+) -> DPResult:
+    """Policy iteration (Howard, 1960): evaluate ``pi_k``, then act greedily on ``Q^{pi_k}``.
+
+    ``pi_{k+1}(s) = argmax_a Q^{pi_k}(s, a)``; an action changes only when it is
+    strictly better (by more than ``1e-12`` relative), so the loop cannot cycle
+    between tied policies and stops when the policy is stable.
+    """
+    _check_budget(tol, max_iterations)
+    S = mdp.n_states
+    if policy0 is not None:
+        policy = np.asarray(policy0).copy()
+    elif mdp.gamma < 1:
+        policy = np.zeros(S, dtype=np.int64)
+    else:  # undiscounted: start from a policy that surely terminates
+        policy = proper_policy(mdp)
+    as_policy_table(mdp, policy)  # validates shape and range
+    rows = np.arange(S)
+    history = []
+    converged = False
+    result = None
+    bar = tqdm(total=max_iterations, disable=not progress, desc="policy iteration", leave=False)
+    for _ in range(max_iterations):
+        result = policy_evaluation(mdp, policy, method=evaluation, tol=tol)
+        Q = result.Q
+        history.append(float(np.abs(Q.max(axis=1) - result.V).max()))
+        best = Q.argmax(axis=1)
+        current = Q[rows, policy]
+        improve = Q[rows, best] > current + 1e-12 * np.maximum(1.0, np.abs(current))
+        bar.update()
+        if not improve.any():
+            converged = True
+            break
+        policy = np.where(improve, best, policy)
+    bar.close()
+    if not converged:
+        _warn("policy iteration", len(history), history[-1], tol)
+    return DPResult(V=result.V, Q=result.Q, policy=policy, iterations=len(history),
+                    converged=converged, history=np.asarray(history))

@@ -1,0 +1,342 @@
+"""The Markov decision process ``(S, A, P, R, gamma)`` as a table.
+
+Book: *Fundamental concepts*, "The MDP tuple".
+
+A :class:`TabularMDP` stores the model as successor lists, the layout
+gymnasium's toy-text ``P`` already uses::
+
+    next_state[s, a, k]   index of the k-th possible successor s'
+    prob[s, a, k]         P(s' | s, a) for that successor
+    reward[s, a, k]       reward received on that transition
+    done[s, a, k]         True if the transition terminates the episode
+
+Every successor slot ``k < K`` is real or padding (probability zero). A Bellman
+backup is then a single gather-and-sum of cost ``O(S * A * K)``, which scales
+to millions of states, while the textbook's dense arrays ``P[s, a, s']`` and
+``R[s, a]`` are offered as properties for small problems.
+
+A transition flagged ``done`` *terminates* the episode: its successor's value
+is taken to be zero whatever that successor is. Terminal states (given
+explicitly, or absorbing states detected automatically) have value zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TabularMDP"]
+
+_ATOL = 1e-8
+
+
+def _as_names(names: Sequence[str] | None, n: int, arg: str, default: str) -> tuple[str, ...]:
+    if names is None:
+        return tuple(f"{default}{i}" for i in range(n))
+    names = tuple(str(x) for x in names)
+    if len(names) != n:
+        raise ValueError(f"{arg} must have one name per {default.strip('_')} ({n}), got {len(names)}")
+    return names
+
+
+class TabularMDP:
+    """A finite MDP ``(S, A, P, R, gamma)`` with terminal states and names.
+
+    Parameters
+    ----------
+    next_state : int array, shape ``[S, A, K]``
+        Successor state of each slot.
+    prob : float array, shape ``[S, A, K]``
+        Probability ``P(s'|s,a)`` of each slot; non-negative, summing to one over ``k``.
+    reward : float array, shape ``[S, A, K]``
+        Reward received on each transition.
+    done : bool array, shape ``[S, A, K]``, optional
+        Whether the transition terminates the episode (default: none do).
+    gamma : float
+        Discount factor in ``[0, 1]``. ``gamma == 1`` needs a way to end:
+        at least one terminating transition or a ``horizon``.
+    terminal : sequence of int or bool mask, optional
+        States that are terminal (absorbing, value zero). Transitions *into*
+        them are flagged ``done``; their own rows become zero-reward self-loops.
+    initial : float array ``[S]``, optional
+        Start-state distribution (default: uniform over non-terminal states).
+    state_names, action_names : sequences of str, optional
+        Human-readable names; default ``s0, s1, ...`` and ``a0, a1, ...``.
+    horizon : int, optional
+        Episode length limit used by the simulation view (truncation).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[[0.0, 1.0]], [[0.0, 1.0]]])   # 2 states, 1 action
+    >>> R = np.array([[1.0], [0.0]])
+    >>> mdp = TabularMDP.from_dense(P, R, gamma=0.9, terminal=[1])
+    >>> mdp.n_states, mdp.n_actions
+    (2, 1)
+    """
+
+    def __init__(
+        self,
+        next_state: Any,
+        prob: Any,
+        reward: Any,
+        done: Any = None,
+        *,
+        gamma: float,
+        terminal: Any = None,
+        initial: Any = None,
+        state_names: Sequence[str] | None = None,
+        action_names: Sequence[str] | None = None,
+        horizon: int | None = None,
+    ) -> None:
+        next_state = np.asarray(next_state)
+        prob = np.asarray(prob, dtype=np.float64)
+        reward = np.asarray(reward, dtype=np.float64)
+        if prob.ndim != 3:
+            raise ValueError(f"prob must have shape [S, A, K], got {prob.ndim} dimension(s) {prob.shape}")
+        S, A, K = prob.shape
+        if S == 0 or A == 0 or K == 0:
+            raise ValueError(f"the MDP needs at least one state, action and successor, got shape {prob.shape}")
+        for name, arr in (("next_state", next_state), ("reward", reward)):
+            if arr.shape != prob.shape:
+                raise ValueError(f"{name} must have the shape of prob {prob.shape}, got {arr.shape}")
+        if done is None:
+            done = np.zeros(prob.shape, dtype=bool)
+        done = np.asarray(done, dtype=bool)
+        if done.shape != prob.shape:
+            raise ValueError(f"done must have the shape of prob {prob.shape}, got {done.shape}")
+        if not np.issubdtype(next_state.dtype, np.integer):
+            raise TypeError(f"next_state must hold integer state indices, got dtype {next_state.dtype}")
+        if next_state.size and (next_state.min() < 0 or next_state.max() >= S):
+            raise ValueError(f"next_state must index states in [0, {S}), got values in "
+                             f"[{next_state.min()}, {next_state.max()}]")
+        if not np.all(np.isfinite(prob)):
+            raise ValueError("prob must be finite, found NaN or inf")
+        if (prob < 0).any():
+            s, a, _ = np.argwhere(prob < 0)[0]
+            raise ValueError(f"probabilities must be non-negative, found {prob[prob < 0].min():.3g} "
+                             f"at state {s}, action {a}")
+        totals = prob.sum(axis=2)
+        bad = np.abs(totals - 1.0) > 1e-6
+        if bad.any():
+            s, a = np.argwhere(bad)[0]
+            raise ValueError(f"probabilities must sum to 1 over next states, got {totals[s, a]:.6g} "
+                             f"at state {s}, action {a}")
+        if not np.all(np.isfinite(reward)):
+            raise ValueError("reward must be finite, found NaN or inf")
+        gamma = float(gamma)
+        if not 0.0 <= gamma <= 1.0:
+            raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+        if horizon is not None and (int(horizon) != horizon or horizon < 1):
+            raise ValueError(f"horizon must be a positive integer or None, got {horizon!r}")
+
+        term = np.zeros(S, dtype=bool)
+        if terminal is not None:
+            t = np.asarray(terminal)
+            if t.dtype == bool:
+                if t.shape != (S,):
+                    raise ValueError(f"terminal mask must have shape ({S},), got {t.shape}")
+                term |= t
+            else:
+                t = t.astype(np.int64).ravel()
+                if t.size and (t.min() < 0 or t.max() >= S):
+                    raise ValueError(f"terminal states must be indices in [0, {S}), got {t.tolist()}")
+                term[t] = True
+        # Absorbing states (every action loops back with certainty and no reward) are terminal too.
+        self_loop = (next_state == np.arange(S)[:, None, None]) | (prob == 0)
+        term |= np.all(self_loop & ((reward == 0) | (prob == 0)), axis=(1, 2))
+
+        # Normalise: transitions into terminal states end the episode, terminal rows are inert.
+        next_state = next_state.astype(np.int64, copy=True)
+        prob, reward, done = prob.copy(), reward.copy(), done.copy()
+        done |= term[next_state]
+        next_state[term] = np.arange(S)[term, None, None]
+        prob[term] = 0.0
+        prob[term, :, 0] = 1.0
+        reward[term] = 0.0
+        done[term] = True
+
+        if gamma == 1.0 and not done.any() and horizon is None:
+            raise ValueError("gamma = 1 needs terminal states or a horizon: otherwise returns can be infinite")
+
+        if initial is None:
+            initial = (~term).astype(np.float64)
+            if initial.sum() == 0:
+                initial = np.ones(S)
+            initial /= initial.sum()
+        else:
+            initial = np.asarray(initial, dtype=np.float64)
+            if initial.shape != (S,) or (initial < 0).any() or abs(initial.sum() - 1) > 1e-6:
+                raise ValueError(f"initial must be a probability vector of shape ({S},), got shape "
+                                 f"{initial.shape} summing to {initial.sum():.4g}")
+
+        self.next_state = next_state
+        self.prob = prob
+        self.reward = reward
+        self.done = done
+        self.gamma = gamma
+        self.terminal = term
+        self.initial = initial
+        self.horizon = None if horizon is None else int(horizon)
+        self.state_names = _as_names(state_names, S, "state_names", "s")
+        self.action_names = _as_names(action_names, A, "action_names", "a")
+        # Cached pieces of the Bellman backup: R(s, a) and gamma * P(s'|s,a) * (1 - done).
+        self._R = np.einsum("sak,sak->sa", prob, reward)
+        self._cont = gamma * prob * ~done
+        self._kas: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        for arr in (self.next_state, self.prob, self.reward, self.done, self.terminal, self.initial):
+            arr.setflags(write=False)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_states(self) -> int:
+        """Number of states ``|S|``."""
+        return self.prob.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions ``|A|``."""
+        return self.prob.shape[1]
+
+    @property
+    def n_successors(self) -> int:
+        """Successor slots per state-action pair, ``K``."""
+        return self.prob.shape[2]
+
+    def __repr__(self) -> str:
+        return (f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
+                f"n_successors={self.n_successors}, gamma={self.gamma}, "
+                f"n_terminal={int(self.terminal.sum())})")
+
+    # ------------------------------------------------------------ dense views
+    @property
+    def P(self) -> np.ndarray:
+        """Dense transition tensor ``P[s, a, s'] = P(s'|s,a)``, shape ``[S, A, S]``.
+
+        Memory grows as ``S^2 A``; use it for small MDPs only.
+        """
+        S, A, _ = self.prob.shape
+        P = np.zeros((S, A, S))
+        s_idx, a_idx = np.indices((S, A))
+        np.add.at(P, (s_idx[..., None], a_idx[..., None], self.next_state), self.prob)
+        return P
+
+    @property
+    def R(self) -> np.ndarray:
+        """Expected immediate reward ``R(s, a) = sum_s' P(s'|s,a) r(s,a,s')``, shape ``[S, A]``."""
+        return self._R.copy()
+
+    def continuation(self) -> np.ndarray:
+        """Dense ``P(s'|s,a) * (1 - done)``: the part of ``P`` that bootstraps, shape ``[S, A, S]``."""
+        S, A, _ = self.prob.shape
+        C = np.zeros((S, A, S))
+        s_idx, a_idx = np.indices((S, A))
+        np.add.at(C, (s_idx[..., None], a_idx[..., None], self.next_state), self.prob * ~self.done)
+        return C
+
+    # -------------------------------------------------------- Bellman backup
+    def q_from_v(self, V: np.ndarray) -> np.ndarray:
+        """One-step lookahead ``Q(s,a) = R(s,a) + gamma * sum_s' P(s'|s,a) V(s')``.
+
+        Terminating transitions contribute no bootstrap term. Shape ``[S, A]``.
+        """
+        return self._R + np.einsum("sak,sak->sa", self._cont, V[self.next_state])
+
+    def _successor_major(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cached ``[K, A, S]`` copies of ``gamma P (1 - done)`` and ``next_state``, and ``R`` as ``[A, S]``."""
+        if self._kas is None:
+            self._kas = (np.ascontiguousarray(self._cont.transpose(2, 1, 0)),
+                         np.ascontiguousarray(self.next_state.transpose(2, 1, 0)),
+                         np.ascontiguousarray(self._R.T))
+        return self._kas
+
+    # ------------------------------------------------------------ builders
+    @classmethod
+    def from_dense(
+        cls,
+        P: Any,
+        R: Any,
+        gamma: float,
+        terminal: Any = None,
+        **kwargs: Any,
+    ) -> TabularMDP:
+        """Build from the textbook arrays ``P[s, a, s']`` and ``R[s, a]`` or ``R[s, a, s']``.
+
+        Only successors with non-zero probability are stored, so a sparse ``P``
+        becomes compact successor lists.
+        """
+        P = np.asarray(P, dtype=np.float64)
+        R = np.asarray(R, dtype=np.float64)
+        if P.ndim != 3:
+            raise ValueError(f"P must have shape [S, A, S], got {P.ndim} dimension(s) {P.shape}")
+        S, A, S2 = P.shape
+        if S2 != S:
+            raise ValueError(f"P must have shape [S, A, S] with matching state axes, got {P.shape}")
+        if R.shape == (S, A):
+            R = np.broadcast_to(R[:, :, None], P.shape)
+        elif R.shape != (S, A, S):
+            raise ValueError(f"R must have shape ({S}, {A}) or ({S}, {A}, {S}), got {R.shape}")
+        if not np.all(np.isfinite(P)):
+            raise ValueError("P must be finite, found NaN or inf")
+        if (P < 0).any():
+            s, a, _ = np.argwhere(P < 0)[0]
+            raise ValueError(f"probabilities must be non-negative, found {P.min():.3g} at state {s}, action {a}")
+        K = max(1, int((P > 0).sum(axis=2).max()))
+        # Order successors so that non-zero probabilities come first.
+        order = np.argsort(-(P > 0), axis=2, kind="stable")[:, :, :K]
+        prob = np.take_along_axis(P, order, axis=2)
+        reward = np.take_along_axis(R, order, axis=2) * (prob > 0)
+        return cls(order, prob, reward, gamma=gamma, terminal=terminal, **kwargs)
+
+    @classmethod
+    def from_gymnasium(cls, env: Any, gamma: float, **kwargs: Any) -> TabularMDP:
+        """Build from any environment exposing toy-text ``P[s][a] = [(p, s', r, terminated), ...]``.
+
+        Works for gymnasium's FrozenLake, CliffWalking and Taxi (read through
+        ``env.unwrapped``). Repeated entries for the same ``(s', terminated)``
+        are merged: their probabilities add and their rewards are averaged
+        with those probabilities.
+        """
+        base = getattr(env, "unwrapped", env)
+        table = getattr(base, "P", None)
+        if not isinstance(table, dict):
+            raise TypeError(f"env must expose a toy-text transition table P (dict), got {type(table).__name__}")
+        S = base.observation_space.n
+        A = base.action_space.n
+        merged: list[list[dict]] = []
+        K = 1
+        for s in range(S):
+            row = []
+            for a in range(A):
+                acc: dict[tuple[int, bool], list[float]] = {}
+                for p, s2, r, term in table[s][a]:
+                    key = (int(s2), bool(term))
+                    pr = acc.setdefault(key, [0.0, 0.0])
+                    pr[0] += p
+                    pr[1] += p * r
+                row.append(acc)
+                K = max(K, len(acc))
+            merged.append(row)
+        next_state = np.repeat(np.arange(S)[:, None, None], A, 1).repeat(K, 2)
+        prob = np.zeros((S, A, K))
+        reward = np.zeros((S, A, K))
+        done = np.zeros((S, A, K), dtype=bool)
+        for s in range(S):
+            for a in range(A):
+                for k, ((s2, term), (p, pr)) in enumerate(merged[s][a].items()):
+                    next_state[s, a, k] = s2
+                    prob[s, a, k] = p
+                    reward[s, a, k] = pr / p if p > 0 else 0.0
+                    done[s, a, k] = term
+        initial = getattr(base, "initial_state_distrib", None)
+        kwargs.setdefault("initial", None if initial is None else np.asarray(initial, dtype=float))
+        return cls(next_state, prob, reward, done, gamma=gamma, **kwargs)
+
+    # ------------------------------------------------------- simulation view
+    def to_env(self, max_episode_steps: int | None = None, render_mode: str | None = None):
+        """A gymnasium ``Env`` that samples from this model (seed it with ``reset(seed=...)``)."""
+        from rlcore.envs.tabular import TabularEnv
+
+        return TabularEnv(self, max_episode_steps=max_episode_steps, render_mode=render_mode)

@@ -1,0 +1,106 @@
+"""Returns, TD targets and generalised advantage estimation, written once.
+
+Book: *Sequential decision making*, "Value functions"; used by Monte Carlo,
+the TD learners, REINFORCE and PPO alike.
+
+All functions work on numpy arrays or torch tensors along the last axis
+(time), so a batch of padded sequences ``[B, T]`` is handled in one call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["discounted_returns", "td_target", "gae"]
+
+
+def _lib(x: Any):
+    """numpy or torch, whichever ``x`` belongs to."""
+    if type(x).__module__.startswith("torch"):
+        import torch
+
+        return torch
+    return np
+
+
+def _check_gamma(gamma: float, name: str = "gamma") -> None:
+    if not 0.0 <= float(gamma) <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {gamma}")
+
+
+def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap: Any = None) -> Any:
+    """Discounted return ``G_t = r_t + gamma * (1 - done_t) * G_{t+1}`` along the last axis.
+
+    Parameters
+    ----------
+    rewards : array ``[..., T]``
+        Rewards ``r_0 .. r_{T-1}``.
+    gamma : float
+        Discount factor in ``[0, 1]``.
+    dones : bool array ``[..., T]``, optional
+        ``done_t`` is True when the transition at ``t`` ended the episode; the
+        sum restarts there (several episodes may share one row).
+    bootstrap : array ``[...]``, optional
+        Value of the state after the last step, ``V(s_T)``, for a row that was
+        cut off (truncated) rather than terminated. Default 0.
+    """
+    _check_gamma(gamma)
+    xp = _lib(rewards)
+    T = rewards.shape[-1]
+    out = xp.zeros_like(rewards) if xp is np else rewards.new_zeros(rewards.shape)
+    if xp is np:
+        out = out.astype(np.result_type(rewards, np.float64))
+    running = (xp.zeros_like(rewards[..., 0]) if bootstrap is None else bootstrap) * 1.0
+    for t in range(T - 1, -1, -1):
+        if dones is not None:
+            running = running * (1 - dones[..., t] * 1)
+        running = rewards[..., t] + gamma * running
+        out[..., t] = running
+    return out
+
+
+def td_target(reward: Any, next_value: Any, gamma: float, terminated: Any) -> Any:
+    """One-step TD target ``y = r + gamma * (1 - terminated) * V(s')``.
+
+    A *truncated* transition (time limit) is not terminated: it still
+    bootstraps from ``V(s')``. Only true termination cuts the sum.
+    """
+    return reward + gamma * (1 - terminated * 1) * next_value
+
+
+def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
+        last_value: Any = None) -> tuple[Any, Any]:
+    """Generalised advantage estimation (Schulman et al., 2016).
+
+    ``delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t)``
+    ``A_t = delta_t + gamma * lam * (1 - done_t) * A_{t+1}``
+
+    ``lam = 0`` gives the one-step TD error, ``lam = 1`` the Monte Carlo
+    return minus ``V(s_t)``. Returns ``(advantages, returns)`` with
+    ``returns = advantages + values`` (the value-function targets).
+
+    Parameters
+    ----------
+    rewards, values : arrays ``[..., T]``
+        ``r_t`` and ``V(s_t)``.
+    dones : bool array ``[..., T]``, optional
+        ``done_t`` marks a terminating transition at ``t``.
+    last_value : array ``[...]``, optional
+        ``V(s_T)`` for the state after the final step (0 if omitted).
+    """
+    _check_gamma(gamma)
+    _check_gamma(lam, "lam")
+    xp = _lib(rewards)
+    T = rewards.shape[-1]
+    adv = xp.zeros_like(values) * 1.0
+    next_value = xp.zeros_like(values[..., 0]) * 1.0 if last_value is None else last_value * 1.0
+    running = xp.zeros_like(values[..., 0]) * 1.0
+    for t in range(T - 1, -1, -1):
+        cont = 1.0 if dones is None else 1 - dones[..., t] * 1
+        delta = rewards[..., t] + gamma * next_value * cont - values[..., t]
+        running = delta + gamma * lam * cont * running
+        adv[..., t] = running
+        next_value = values[..., t]
+    return adv, adv + values

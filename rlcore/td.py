@@ -1,0 +1,211 @@
+"""Temporal-difference control: Q-learning, SARSA and Expected SARSA.
+
+Book: *Sequential decision making*, "Value functions" and "Exploration".
+
+All three learners share one loop and differ only in the bootstrap term of
+the TD target ``y = r + gamma * (1 - terminated) * X``:
+
+============== ============================================ ==============
+learner        ``X``                                        type
+============== ============================================ ==============
+Q-learning     ``max_a' Q(s', a')``                         off-policy
+SARSA          ``Q(s', a')`` with ``a'`` the next action    on-policy
+Expected SARSA ``sum_a' pi(a'|s') Q(s', a')``               on-policy
+============== ============================================ ==============
+
+and the update ``Q(s,a) <- Q(s,a) + alpha * (y - Q(s,a))``.
+
+Episode endings are first-class: a *terminated* transition bootstraps zero;
+a *truncated* one (a time limit) bootstraps from ``s'`` because the task
+itself did not end there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from tqdm.auto import tqdm
+
+from rlcore.policies import Exploration, Schedule, greedy_policy, make_exploration
+
+__all__ = ["TDResult", "q_learning", "sarsa", "expected_sarsa", "td_control"]
+
+
+@dataclass(frozen=True)
+class TDResult:
+    """Outcome of a TD-control run.
+
+    Attributes
+    ----------
+    Q : ``[S, A]`` array, learned action values.
+    policy : ``[S]`` int array, greedy policy ``argmax_a Q(s, a)``.
+    episode_returns : ``[n_episodes]`` array, undiscounted sum of rewards per episode.
+    episode_lengths : ``[n_episodes]`` int array, steps per episode.
+    """
+
+    Q: np.ndarray
+    policy: np.ndarray
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+
+    @property
+    def V(self) -> np.ndarray:
+        """Greedy state values ``max_a Q(s, a)``."""
+        return self.Q.max(axis=1)
+
+
+_METHODS = ("q_learning", "sarsa", "expected_sarsa")
+
+
+def _check_discrete(env: Any) -> tuple[int, int]:
+    obs, act = env.observation_space, env.action_space
+    if not isinstance(obs, gym.spaces.Discrete) or not isinstance(act, gym.spaces.Discrete):
+        raise TypeError("env must have Discrete observation and action spaces, got "
+                        f"{type(obs).__name__} and {type(act).__name__}")
+    return int(obs.n), int(act.n)
+
+
+def td_control(
+    env: gym.Env,
+    method: str,
+    n_episodes: int = 500,
+    alpha: float = 0.5,
+    epsilon: Schedule = 0.1,
+    gamma: float = 0.99,
+    seed: int | None = None,
+    *,
+    exploration: Exploration | str | None = None,
+    max_steps: int | None = 10_000,
+    Q0: np.ndarray | None = None,
+    bootstrap_truncated: bool = True,
+    progress: bool = False,
+) -> TDResult:
+    """Run one of the TD-control learners; see :func:`q_learning` for the arguments.
+
+    ``method`` is ``"q_learning"``, ``"sarsa"`` or ``"expected_sarsa"``.
+    ``bootstrap_truncated=False`` treats time-limit truncation as if the task
+    had ended (the classic bug); it exists to show the difference.
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    n_states, n_actions = _check_discrete(env)
+    if int(n_episodes) != n_episodes or n_episodes < 1:
+        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    if not 0.0 < alpha <= 1.0:
+        raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    if max_steps is not None and max_steps < 1:
+        raise ValueError(f"max_steps must be a positive integer or None, got {max_steps}")
+    rng = np.random.default_rng(seed)
+    explore = make_exploration(exploration, epsilon)
+    explore.bind(n_states, n_actions, rng)
+    if Q0 is None:
+        Q = [[0.0] * n_actions for _ in range(n_states)]
+    else:
+        Q0 = np.asarray(Q0, dtype=float)
+        if Q0.shape != (n_states, n_actions):
+            raise ValueError(f"Q0 must have shape ({n_states}, {n_actions}), got {Q0.shape}")
+        Q = Q0.tolist()
+
+    select = explore.select
+    observe = explore.observe if explore.observes else None
+    env_seed = int(rng.integers(2**31 - 1))
+    kind = _METHODS.index(method)  # 0 Q-learning, 1 SARSA, 2 Expected SARSA
+    limit = max_steps if max_steps is not None else -1
+    returns = np.zeros(n_episodes)
+    lengths = np.zeros(n_episodes, dtype=np.int64)
+    step = env.step
+
+    for ep in tqdm(range(n_episodes), disable=not progress, desc=method, leave=False):
+        explore.begin_episode(ep)
+        s, _ = env.reset(seed=env_seed if ep == 0 else None)
+        q_s = Q[s]
+        a = select(q_s, s)
+        total = 0.0
+        t = 0
+        while True:
+            if observe is not None:
+                observe(s, a)
+            s2, r, terminated, truncated, _ = step(a)
+            t += 1
+            total += r
+            q_next = Q[s2]
+            if t == limit:
+                truncated = True
+            ended = terminated or truncated
+            if kind == 1 and not ended:
+                a2 = select(q_next, s2)  # SARSA commits to a' before its update
+            if terminated or (truncated and not bootstrap_truncated):
+                target = r
+            elif kind == 0:
+                target = r + gamma * max(q_next)
+            elif kind == 1:
+                target = r + gamma * q_next[a2]
+            else:
+                target = r + gamma * float(np.dot(explore.probs(q_next, s2), q_next))
+            q_s[a] += alpha * (target - q_s[a])
+            if ended:
+                break
+            if kind != 1:
+                a2 = select(q_next, s2)  # off-policy / expected: act on the updated values
+            s, q_s, a = s2, q_next, a2
+        returns[ep] = total
+        lengths[ep] = t
+
+    Q_arr = np.asarray(Q, dtype=float)
+    return TDResult(Q=Q_arr, policy=greedy_policy(Q_arr), episode_returns=returns, episode_lengths=lengths)
+
+
+def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule = 0.1,
+               gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
+    """Q-learning (Watkins, 1989): off-policy TD control.
+
+    ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) max_a' Q(s',a') - Q(s,a)]``
+
+    Parameters
+    ----------
+    env : gymnasium ``Env`` with ``Discrete`` observation and action spaces
+        (ours, or gymnasium's FrozenLake, CliffWalking, Taxi...).
+    n_episodes : int
+        Number of episodes to learn from.
+    alpha : float in (0, 1]
+        Step size.
+    epsilon : float in [0, 1] or schedule ``episode -> epsilon``
+        Exploration rate of the default epsilon-greedy behaviour.
+    gamma : float in [0, 1]
+        Discount factor.
+    seed : int, optional
+        Seeds exploration and the environment: the same seed gives the same ``Q``.
+    exploration : ``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or an :class:`~rlcore.policies.Exploration`
+    max_steps : int, optional
+        Safety limit per episode (a truncation: it bootstraps). Default 10,000.
+    Q0 : ``[S, A]`` array, optional
+        Initial action values (optimistic initialisation explores).
+    progress : bool
+        Show a tqdm progress bar.
+    """
+    return td_control(env, "q_learning", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
+
+
+def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule = 0.1,
+          gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
+    """SARSA (Rummery & Niranjan, 1994): on-policy TD control.
+
+    ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) Q(s',a') - Q(s,a)]``, ``a' ~ pi(.|s')``.
+    Arguments as for :func:`q_learning`.
+    """
+    return td_control(env, "sarsa", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
+
+
+def expected_sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule = 0.1,
+                   gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
+    """Expected SARSA (van Seijen et al., 2009): the next action is averaged out.
+
+    ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) sum_a' pi(a'|s') Q(s',a') - Q(s,a)]``.
+    Arguments as for :func:`q_learning`.
+    """
+    return td_control(env, "expected_sarsa", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
