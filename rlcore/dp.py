@@ -20,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rlcore.mdp import TabularMDP
+from rlcore.policies import check_mask
 
 __all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration",
            "value_iteration", "bellman_optimality_residual", "as_policy_table", "proper_policy"]
@@ -188,6 +189,7 @@ def value_iteration(
     max_iterations: int = 100_000,
     V0: np.ndarray | None = None,
     progress: bool = False,
+    mask: np.ndarray | None = None,
 ) -> DPResult:
     """Value iteration: ``V_{k+1}(s) = max_a [R(s,a) + gamma sum_s' P(s'|s,a) V_k(s')]``.
 
@@ -195,14 +197,22 @@ def value_iteration(
     Bellman optimality operator is a ``gamma``-contraction in the sup norm, so
     the final error to ``V*`` is at most ``tol * gamma / (1 - gamma)``.
     Returns ``V``, the greedy ``policy`` and ``Q`` computed from the final sweep.
+
+    ``mask`` (``[S, A]`` bool, True = allowed) restricts the max to the allowed
+    actions, ``V_{k+1}(s) = max_{a in A(s)} Q_k(s, a)``: masked entries get
+    ``-inf`` added, so the returned ``Q`` is ``-inf`` there and ``policy`` never
+    picks them.
     """
     _check_budget(tol, max_iterations)
+    mask = check_mask(mask, mdp.n_states, mdp.n_actions, mdp.state_names)
     S, A, K = mdp.prob.shape
     V = np.zeros(S) if V0 is None else np.asarray(V0, dtype=float).copy()
     if V.shape != (S,):
         raise ValueError(f"V0 must have shape ({S},), got {V.shape}")
     # Successor-major copies [K, A, S] make every array operation of the sweep contiguous.
     cont, nxt, R = mdp._successor_major()
+    if mask is not None:  # an additive [A, S] penalty keeps the sweep unchanged
+        R = R + np.where(mask.T, 0.0, -np.inf)
     gathered = np.empty((K, A, S))
     Q = np.empty((A, S))
     V_new = np.empty(S)
@@ -232,18 +242,23 @@ def value_iteration(
                     converged=converged, history=np.asarray(history))
 
 
-def proper_policy(mdp: TabularMDP) -> np.ndarray:
+def proper_policy(mdp: TabularMDP, mask: np.ndarray | None = None) -> np.ndarray:
     """A policy that terminates with probability one from every state that can terminate.
 
     Each state picks an action with a positive chance of moving one step
     closer (in hops) to a terminating transition. Policy iteration with
     ``gamma = 1`` needs such a *proper* starting policy: an improper one has
-    infinite (or undefined) value and ``I - P^pi`` is singular.
+    infinite (or undefined) value and ``I - P^pi`` is singular. With a ``mask``
+    only allowed actions are used (states that cannot terminate keep their
+    first allowed action).
     """
     S, A, _ = mdp.prob.shape
+    mask = check_mask(mask, S, A, mdp.state_names)
     live = mdp.prob > 0
+    if mask is not None:
+        live = live & mask[:, :, None]
     hops = np.full(S, np.inf)
-    policy = np.zeros(S, dtype=np.int64)
+    policy = np.zeros(S, dtype=np.int64) if mask is None else mask.argmax(axis=1).astype(np.int64)
     reach = (live & mdp.done).any(axis=2)  # [S, A]: can terminate right now
     for k in range(S + 1):
         fresh = np.isinf(hops) & reach.any(axis=1)
@@ -263,22 +278,32 @@ def policy_iteration(
     max_iterations: int = 1_000,
     tol: float = 1e-10,
     progress: bool = False,
+    mask: np.ndarray | None = None,
 ) -> DPResult:
     """Policy iteration (Howard, 1960): evaluate ``pi_k``, then act greedily on ``Q^{pi_k}``.
 
     ``pi_{k+1}(s) = argmax_a Q^{pi_k}(s, a)``; an action changes only when it is
     strictly better (by more than ``1e-12`` relative), so the loop cannot cycle
     between tied policies and stops when the policy is stable.
+
+    ``mask`` (``[S, A]`` bool, True = allowed) restricts both the start policy and
+    every improvement step to allowed actions, ``argmax_{a in A(s)}``; the
+    returned ``Q`` is ``-inf`` at masked entries.
     """
     _check_budget(tol, max_iterations)
     S = mdp.n_states
+    mask = check_mask(mask, S, mdp.n_actions, mdp.state_names)
     if policy0 is not None:
         policy = np.asarray(policy0).copy()
     elif mdp.gamma < 1:
-        policy = np.zeros(S, dtype=np.int64)
+        policy = np.zeros(S, dtype=np.int64) if mask is None else mask.argmax(axis=1).astype(np.int64)
     else:  # undiscounted: start from a policy that surely terminates
-        policy = proper_policy(mdp)
+        policy = proper_policy(mdp, mask)
     as_policy_table(mdp, policy)  # validates shape and range
+    if mask is not None and not mask[np.arange(S), policy].all():
+        s = int(np.flatnonzero(~mask[np.arange(S), policy])[0])
+        raise ValueError(f"policy0 takes masked action {int(policy[s])} in state {s}; start from allowed actions")
+    penalty = None if mask is None else np.where(mask, 0.0, -np.inf)
     rows = np.arange(S)
     history = []
     converged = False
@@ -286,7 +311,7 @@ def policy_iteration(
     bar = tqdm(total=max_iterations, disable=not progress, desc="policy iteration", leave=False)
     for _ in range(max_iterations):
         result = policy_evaluation(mdp, policy, method=evaluation, tol=tol)
-        Q = result.Q
+        Q = result.Q if penalty is None else result.Q + penalty
         history.append(float(np.abs(Q.max(axis=1) - result.V).max()))
         best = Q.argmax(axis=1)
         current = Q[rows, policy]
@@ -299,5 +324,5 @@ def policy_iteration(
     bar.close()
     if not converged:
         _warn("policy iteration", len(history), history[-1], tol)
-    return DPResult(V=result.V, Q=result.Q, policy=policy, iterations=len(history),
+    return DPResult(V=result.V, Q=Q, policy=policy, iterations=len(history),
                     converged=converged, history=np.asarray(history))

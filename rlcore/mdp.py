@@ -285,7 +285,7 @@ class TabularMDP:
             raise ValueError(f"probabilities must be non-negative, found {P.min():.3g} at state {s}, action {a}")
         K = max(1, int((P > 0).sum(axis=2).max()))
         # Order successors so that non-zero probabilities come first.
-        order = np.argsort(-(P > 0), axis=2, kind="stable")[:, :, :K]
+        order = np.argsort(~(P > 0), axis=2, kind="stable")[:, :, :K]
         prob = np.take_along_axis(P, order, axis=2)
         reward = np.take_along_axis(R, order, axis=2) * (prob > 0)
         return cls(order, prob, reward, gamma=gamma, terminal=terminal, **kwargs)

@@ -23,7 +23,8 @@ import numpy as np
 __all__ = [
     "Schedule", "constant", "linear_decay", "exponential_decay",
     "greedy_policy", "epsilon_greedy_probs", "boltzmann_probs",
-    "Exploration", "EpsilonGreedy", "Boltzmann", "UCB", "make_exploration",
+    "Exploration", "EpsilonGreedy", "Boltzmann", "UCB", "make_exploration", "check_mask",
+    "filter_logits", "sample_logits",
 ]
 
 Schedule = Union[float, Callable[[int], float]]
@@ -54,12 +55,40 @@ def exponential_decay(start: float, end: float, rate: float) -> Callable[[int], 
     return lambda episode: max(end, start * rate**episode)
 
 
-def _schedule(value: Schedule, name: str, low: float, high: float) -> Callable[[int], float]:
+def _schedule(value: Schedule, name: str, low: float, high: float, interval: str) -> Callable[[int], float]:
     fn = value if callable(value) else constant(float(value))
     first = fn(0)
     if not low <= first <= high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {first}")
+        raise ValueError(f"{name} must lie in {interval}, got {first}")
     return fn
+
+
+# --------------------------------------------------------------- action masks
+def check_mask(mask, n_states: int, n_actions: int, state_names=None) -> np.ndarray | None:
+    """Validate an action mask and return it as a read-only ``[S, A]`` bool array (``None`` passes through).
+
+    ``mask[s, a] = True`` means action ``a`` is *allowed* in state ``s``; ``False`` marks it
+    contraindicated, so planners and learners restrict every ``max``/``argmax``/sample to
+    ``A(s) = {a : mask[s, a]}``. Every state needs at least one allowed action.
+    """
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.shape != (n_states, n_actions):
+        raise ValueError(f"mask must have shape [S, A] = ({n_states}, {n_actions}), got {arr.shape}")
+    if arr.dtype != bool:
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError("mask must be boolean (True = allowed), got non-0/1 values")
+        arr = arr.astype(bool)
+    empty = ~arr.any(axis=1)
+    if empty.any():
+        s = int(np.flatnonzero(empty)[0])
+        name = f" ({state_names[s]!r})" if state_names is not None else ""
+        raise ValueError(f"mask removes every action in state {s}{name} ({int(empty.sum())} such state(s)); "
+                         f"allow at least one action in every state (terminal states included)")
+    arr = arr.copy()
+    arr.setflags(write=False)
+    return arr
 
 
 # ------------------------------------------------------- vectorised tables
@@ -73,16 +102,25 @@ def _greedy_mask(Q: np.ndarray) -> np.ndarray:
     return Q >= Q.max(axis=-1, keepdims=True)
 
 
-def epsilon_greedy_probs(Q: np.ndarray, epsilon: float) -> np.ndarray:
+def epsilon_greedy_probs(Q: np.ndarray, epsilon: float, mask: np.ndarray | None = None) -> np.ndarray:
     """Epsilon-greedy distribution ``pi(a|s) = epsilon/|A| + (1 - epsilon) [a in argmax Q(s, .)]/n_ties``.
 
-    Ties share the greedy mass equally. Works on ``[A]`` or ``[S, A]``.
+    Ties share the greedy mass equally. Works on ``[A]`` or ``[S, A]``. With an
+    action ``mask`` (same shape, True = allowed) both the uniform part and the
+    argmax run over the allowed set ``A(s)`` only:
+    ``pi(a|s) = [a in A(s)] (epsilon/|A(s)| + (1 - epsilon) [a in argmax_{A(s)} Q]/n_ties)``.
     """
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
-    mask = _greedy_mask(Q)
-    n_actions = mask.shape[-1]
-    return epsilon / n_actions + (1 - epsilon) * mask / mask.sum(axis=-1, keepdims=True)
+    if mask is None:
+        greedy = _greedy_mask(Q)
+        n_actions = greedy.shape[-1]
+        return epsilon / n_actions + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
+    allowed = np.asarray(mask, dtype=bool)
+    Qm = np.where(allowed, np.asarray(Q, dtype=float), -np.inf)
+    greedy = _greedy_mask(Qm) & allowed
+    n_allowed = allowed.sum(axis=-1, keepdims=True)
+    return allowed * epsilon / n_allowed + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
 
 
 def boltzmann_probs(Q: np.ndarray, temperature: float) -> np.ndarray:
@@ -108,12 +146,25 @@ class Exploration:
     _BUFFER = 4096
     #: whether the learner must call :meth:`observe` after every action
     observes = False
+    #: optional ``[S, A]`` bool action mask (True = allowed), set by :meth:`set_mask`
+    mask: np.ndarray | None = None
+    _allowed: list[list[int]] | None = None
 
     def bind(self, n_states: int, n_actions: int, rng: np.random.Generator) -> None:
         self.n_actions = n_actions
         self._rng = rng
         self._u: list[float] = []
         self._i = 0
+        self.set_mask(None)
+
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        """Restrict exploration to allowed actions: ``mask[s, a] = True`` means ``a`` may be taken in ``s``.
+
+        The learners also store ``-inf`` for masked entries of ``Q``, so greedy
+        choices skip them; this makes the *random* choices skip them too.
+        """
+        self.mask = None if mask is None else np.asarray(mask, dtype=bool)
+        self._allowed = None if mask is None else [np.flatnonzero(row).tolist() for row in self.mask]
 
     def begin_episode(self, episode: int) -> None:  # pragma: no cover - overridden where needed
         pass
@@ -159,7 +210,7 @@ class EpsilonGreedy(Exploration):
     """
 
     def __init__(self, epsilon: Schedule = 0.1) -> None:
-        self.schedule = _schedule(epsilon, "epsilon", 0.0, 1.0)
+        self.schedule = _schedule(epsilon, "epsilon", 0.0, 1.0, "[0, 1]")
         self.epsilon = self.schedule(0)
 
     def begin_episode(self, episode: int) -> None:
@@ -169,18 +220,21 @@ class EpsilonGreedy(Exploration):
         u = self.uniform()
         eps = self.epsilon
         if u < eps:
+            if self._allowed is not None:
+                allowed = self._allowed[s]
+                return allowed[min(int(u / eps * len(allowed)), len(allowed) - 1)]
             return min(int(u / eps * self.n_actions), self.n_actions - 1)
         return self.argmax(q)
 
     def probs(self, q: list[float], s: int) -> np.ndarray:
-        return epsilon_greedy_probs(np.asarray(q), self.epsilon)
+        return epsilon_greedy_probs(np.asarray(q), self.epsilon, None if self.mask is None else self.mask[s])
 
 
 class Boltzmann(Exploration):
     """Sample ``a ~ softmax(Q(s, .) / temperature)``; the temperature may follow a schedule."""
 
     def __init__(self, temperature: Schedule = 1.0) -> None:
-        self.schedule = _schedule(temperature, "temperature", 1e-12, math.inf)
+        self.schedule = _schedule(temperature, "temperature", 1e-12, math.inf, "(0, inf)")
         self.temperature = self.schedule(0)
 
     def begin_episode(self, episode: int) -> None:
@@ -197,7 +251,8 @@ class Boltzmann(Exploration):
         return len(w) - 1
 
     def probs(self, q: list[float], s: int) -> np.ndarray:
-        return boltzmann_probs(np.asarray(q), self.temperature)
+        p = boltzmann_probs(np.asarray(q), self.temperature)
+        return p if self.mask is None else p * self.mask[s]
 
 
 class UCB(Exploration):
@@ -222,7 +277,9 @@ class UCB(Exploration):
         if total == 0:
             return list(q)
         bonus = self.c * np.sqrt(np.log(total) / np.maximum(n, 1))
-        return [math.inf if n[a] == 0 else q[a] + bonus[a] for a in range(self.n_actions)]
+        allowed = self.mask[s] if self.mask is not None else np.ones(self.n_actions, dtype=bool)
+        return [-math.inf if not allowed[a] else math.inf if n[a] == 0 else q[a] + bonus[a]
+                for a in range(self.n_actions)]
 
     def select(self, q: list[float], s: int) -> int:
         return self.argmax(self._scores(q, s))
@@ -247,3 +304,62 @@ def make_exploration(exploration: Exploration | str | None, epsilon: Schedule = 
         return UCB()
     raise ValueError(f"exploration must be 'epsilon', 'boltzmann', 'ucb' or an Exploration, "
                      f"got {exploration!r}")
+
+
+# ------------------------------------------- language-model sampling (torch)
+def _check_sampling(temperature: float, top_k: int | None, top_p: float) -> None:
+    if not temperature > 0 or not math.isfinite(temperature):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
+    if top_k is not None and (int(top_k) != top_k or top_k < 1):
+        raise ValueError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
+    if not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must lie in (0, 1], got {top_p}")
+
+
+def filter_logits(logits, temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0):
+    """Temperature, top-k and nucleus (top-p) filtering of logits ``[..., A]``.
+
+    ``z = logits / tau``; top-k keeps the ``k`` largest ``z`` (ties at the k-th
+    value are kept); top-p keeps the smallest set of most probable actions whose
+    probability under ``softmax(z)`` reaches ``p`` (an action is kept when the
+    mass strictly before it in sorted order is ``< p``, so the most probable one
+    always survives). Dropped actions get ``-inf``. The sampling distribution is
+    then ``pi(a|s) = softmax(filtered)``: ``tau -> 0`` approaches greedy, ``tau = 1,
+    k = None, p = 1`` leaves the model's distribution unchanged.
+
+    Book: *RL for large language models*, "Sampling: temperature, top-k, top-p";
+    the language-model counterpart of :func:`boltzmann_probs`.
+    """
+    import torch
+
+    _check_sampling(temperature, top_k, top_p)
+    z = logits / temperature if temperature != 1.0 else logits
+    neg_inf = float("-inf")
+    if top_k is not None and top_k < z.shape[-1]:
+        kth = torch.topk(z, int(top_k), dim=-1).values[..., -1:]
+        z = z.masked_fill(z < kth, neg_inf)
+    if top_p < 1.0:
+        sorted_z, order = torch.sort(z, dim=-1, descending=True)
+        probs = torch.softmax(sorted_z, dim=-1)
+        mass_before = torch.cumsum(probs, dim=-1) - probs
+        drop_sorted = mass_before >= top_p
+        drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)
+        z = z.masked_fill(drop, neg_inf)
+    return z
+
+
+def sample_logits(logits, temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
+                  generator=None):
+    """Draw ``a ~ softmax(filter_logits(logits))`` for every row of ``logits [B, A]``.
+
+    Returns ``(actions [B] long, log_probs [B])`` where ``log_probs`` is
+    ``log pi(a|s)`` under the *filtered* distribution actually sampled from (so a
+    learner that scores with the same settings gets ratio 1). ``generator`` is a
+    ``torch.Generator`` for reproducibility.
+    """
+    import torch
+
+    z = filter_logits(logits, temperature, top_k, top_p)
+    logp = torch.log_softmax(z, dim=-1)
+    actions = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+    return actions, logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)

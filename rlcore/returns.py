@@ -25,6 +25,15 @@ def _lib(x: Any):
     return np
 
 
+def _as_float(flags: Any, like: Any) -> Any:
+    """Boolean flags as 0/1 in the floating dtype of ``like`` (keeps float64 math in float64)."""
+    if flags is None:
+        return None
+    if type(like).__module__.startswith("torch"):
+        return flags.to(like.dtype)
+    return np.asarray(flags, dtype=np.result_type(like, np.float32))
+
+
 def _check_gamma(gamma: float, name: str = "gamma") -> None:
     if not 0.0 <= float(gamma) <= 1.0:
         raise ValueError(f"{name} must lie in [0, 1], got {gamma}")
@@ -53,9 +62,10 @@ def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap:
     if xp is np:
         out = out.astype(np.result_type(rewards, np.float64))
     running = (xp.zeros_like(rewards[..., 0]) if bootstrap is None else bootstrap) * 1.0
+    dones = _as_float(dones, out)
     for t in range(T - 1, -1, -1):
         if dones is not None:
-            running = running * (1 - dones[..., t] * 1)
+            running = running * (1 - dones[..., t])
         running = rewards[..., t] + gamma * running
         out[..., t] = running
     return out
@@ -97,8 +107,9 @@ def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
     adv = xp.zeros_like(values) * 1.0
     next_value = xp.zeros_like(values[..., 0]) * 1.0 if last_value is None else last_value * 1.0
     running = xp.zeros_like(values[..., 0]) * 1.0
+    dones = _as_float(dones, adv)
     for t in range(T - 1, -1, -1):
-        cont = 1.0 if dones is None else 1 - dones[..., t] * 1
+        cont = 1.0 if dones is None else 1 - dones[..., t]
         delta = rewards[..., t] + gamma * next_value * cont - values[..., t]
         running = delta + gamma * lam * cont * running
         adv[..., t] = running

@@ -29,7 +29,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from rlcore.policies import Exploration, Schedule, greedy_policy, make_exploration
+from rlcore.policies import Exploration, Schedule, check_mask, greedy_policy, make_exploration
 
 __all__ = ["TDResult", "q_learning", "sarsa", "expected_sarsa", "td_control"]
 
@@ -82,12 +82,19 @@ def td_control(
     Q0: np.ndarray | None = None,
     bootstrap_truncated: bool = True,
     progress: bool = False,
+    mask: np.ndarray | None = None,
 ) -> TDResult:
     """Run one of the TD-control learners; see :func:`q_learning` for the arguments.
 
     ``method`` is ``"q_learning"``, ``"sarsa"`` or ``"expected_sarsa"``.
     ``bootstrap_truncated=False`` treats time-limit truncation as if the task
     had ended (the classic bug); it exists to show the difference.
+
+    ``mask`` (``[S, A]`` bool, True = allowed) restricts learning to the allowed
+    actions ``A(s)``: masked entries of ``Q`` are fixed at ``-inf``, so
+    ``max_a'`` and the greedy choice run over ``A(s')`` only, and the
+    exploration strategy samples only allowed actions. A masked action is
+    never taken, and never updated.
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
@@ -110,6 +117,12 @@ def td_control(
         if Q0.shape != (n_states, n_actions):
             raise ValueError(f"Q0 must have shape ({n_states}, {n_actions}), got {Q0.shape}")
         Q = Q0.tolist()
+    mask = check_mask(mask, n_states, n_actions)
+    allowed = None
+    if mask is not None:
+        explore.set_mask(mask)
+        allowed = mask.tolist()
+        Q = np.where(mask, np.asarray(Q, dtype=float), -np.inf).tolist()
 
     select = explore.select
     observe = explore.observe if explore.observes else None
@@ -128,6 +141,9 @@ def td_control(
         total = 0.0
         t = 0
         while True:
+            if allowed is not None and not allowed[s][a]:
+                raise RuntimeError(f"exploration {type(explore).__name__} chose masked action {a} in state {s}; "
+                                   f"it must honour Exploration.mask")
             if observe is not None:
                 observe(s, a)
             s2, r, terminated, truncated, _ = step(a)
@@ -145,8 +161,11 @@ def td_control(
                 target = r + gamma * max(q_next)
             elif kind == 1:
                 target = r + gamma * q_next[a2]
-            else:
+            elif allowed is None:
                 target = r + gamma * float(np.dot(explore.probs(q_next, s2), q_next))
+            else:  # masked entries are -inf with probability 0: leave them out of the expectation
+                p_next = explore.probs(q_next, s2)
+                target = r + gamma * sum(p * q for p, q, ok in zip(p_next, q_next, allowed[s2]) if ok)
             q_s[a] += alpha * (target - q_s[a])
             if ended:
                 break
@@ -187,6 +206,9 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
         Initial action values (optimistic initialisation explores).
     progress : bool
         Show a tqdm progress bar.
+    mask : ``[S, A]`` bool array, optional
+        Allowed actions (True) per state, e.g. contraindications in a treatment
+        MDP. Masked actions are never taken or explored; their ``Q`` is ``-inf``.
     """
     return td_control(env, "q_learning", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
 

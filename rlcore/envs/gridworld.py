@@ -64,7 +64,7 @@ def _parse(layout: str | Sequence[str]) -> np.ndarray:
         if len(r) != width:
             raise ValueError(f"layout rows must all have the same width ({width}); row {i} has {len(r)}")
     grid = np.frombuffer("".join(rows).encode("ascii", errors="replace"), dtype="S1").reshape(len(rows), width)
-    unknown = set(np.unique(grid).astype(str)) - _CELLS
+    unknown = {str(x) for x in np.unique(grid).astype(str)} - _CELLS
     if unknown:
         raise ValueError(f"layout has unknown cell(s) {sorted(unknown)}; use . # S G T C")
     return grid.astype(str)

@@ -1,0 +1,183 @@
+"""The ``rlcore`` command: the tour of the book's tabular core, from the terminal.
+
+``rlcore demo``   solve and learn GridWorld and cliff walking, print a table, save figures
+``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
+``rlcore bench``  the benchmarks of the tabular core (see README)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors instead of a usage dump."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def demo(out: Path, episodes: int, seeds: int, progress: bool) -> int:
+    """Run the tabular tour; returns a process exit code."""
+    import gymnasium as gym
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tqdm.auto import tqdm
+
+    from rlcore import GridWorld, policy_evaluation, policy_iteration, q_learning, sarsa, value_iteration
+    from rlcore.plots import plot_convergence, plot_grid, plot_learning_curves
+
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    rows: list[tuple[str, ...]] = [("task", "method", "result", "time")]
+
+    # 1. Planning on a slippery GridWorld: value iteration and policy iteration agree.
+    env = GridWorld("classic", slip=0.1, gamma=0.95)
+    t = time.perf_counter()
+    vi = value_iteration(env.mdp, tol=1e-10)
+    t_vi = time.perf_counter() - t
+    t = time.perf_counter()
+    pi = policy_iteration(env.mdp)
+    t_pi = time.perf_counter() - t
+    s0 = int(np.argmax(env.mdp.initial))
+    rows.append(("GridWorld planning", "value iteration", f"V*(start) = {vi.V[s0]:.4f}, {vi.iterations} sweeps",
+                 f"{t_vi * 1e3:.1f} ms"))
+    rows.append(("", "policy iteration", f"V*(start) = {pi.V[s0]:.4f}, {pi.iterations} improvements",
+                 f"{t_pi * 1e3:.1f} ms"))
+    rows.append(("", "agreement", f"max |V_VI - V_PI| = {np.abs(vi.V - pi.V).max():.1e}", ""))
+    figs = {"gridworld_values.png": plot_grid(env, vi.V, vi.policy, title="GridWorld: $V^*$ and greedy policy")}
+    hist = {f"gamma = {g}": value_iteration(GridWorld("classic", slip=0.1, gamma=g).mdp, tol=1e-10).history
+            for g in (0.5, 0.9, 0.99)}
+    figs["gridworld_convergence.png"] = plot_convergence(hist, title="Value iteration: residual per sweep")
+
+    # 2. Learning the same GridWorld from experience.
+    curves = {}
+    for name, learner in (("Q-learning", q_learning), ("SARSA", sarsa)):
+        runs, values = [], []
+        for seed in tqdm(range(seeds), desc=f"GridWorld {name}", disable=not progress, leave=False):
+            t = time.perf_counter()
+            res = learner(env, n_episodes=episodes, alpha=0.2, epsilon=0.1, gamma=0.95, seed=seed, max_steps=200)
+            runs.append(res.episode_returns)
+            values.append(policy_evaluation(env.mdp, res.policy).V[s0])
+        curves[name] = np.array(runs)
+        rows.append(("GridWorld learning", name,
+                     f"greedy policy value {np.mean(values):.4f} (V* {vi.V[s0]:.4f}), {seeds} seeds",
+                     f"{time.perf_counter() - t:.2f} s/seed"))
+    figs["gridworld_learning.png"] = plot_learning_curves(curves, window=20, title="GridWorld: learning curves")
+
+    # 3. Cliff walking (gymnasium's CliffWalking-v1): SARSA walks safe, Q-learning walks the edge.
+    cliff = gym.make("CliffWalking-v1")
+    curves = {}
+    for name, learner in (("SARSA", sarsa), ("Q-learning", q_learning)):
+        t = time.perf_counter()
+        runs = [learner(cliff, n_episodes=episodes, alpha=0.5, epsilon=0.1, gamma=1.0, seed=seed).episode_returns
+                for seed in tqdm(range(seeds), desc=f"Cliff {name}", disable=not progress, leave=False)]
+        curves[name] = np.array(runs)
+        tail = curves[name][:, -100:].mean()
+        rows.append(("Cliff walking", name, f"mean return, last 100 episodes: {tail:.1f}",
+                     f"{(time.perf_counter() - t) / seeds:.2f} s/seed"))
+    figs["cliff_learning.png"] = plot_learning_curves(curves, window=10, ylim=(-120, 0),
+                                                      title="Cliff walking: SARSA vs Q-learning (epsilon = 0.1)")
+    for name, fig in figs.items():
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+
+    print(_table(rows))
+    print(f"\nFigures: {', '.join(str(out / n) for n in figs)}")
+    print(f"Total time: {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def solve(layout: str, gamma: float, slip: float, method: str) -> int:
+    from rlcore import GridWorld, policy_iteration, value_iteration
+
+    env = GridWorld(layout, gamma=gamma, slip=slip)
+    result = value_iteration(env.mdp) if method == "value" else policy_iteration(env.mdp)
+    print(env.ansi(result.policy), end="")
+    print(f"{method} iteration: {result.iterations} iterations, converged={result.converged}")
+    return 0
+
+
+def bench(quick: bool, as_json: bool) -> int:
+    from rlcore.bench import as_json as to_json
+    from rlcore.bench import format_table, run_all
+
+    results = run_all(quick=quick)
+    print(to_json(results) if as_json else format_table(results))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rlcore import LAYOUTS, __version__
+
+    parser = _Parser(prog="rlcore", description="The runnable companion to 'Reinforcement Learning for "
+                     "Large Language Models'.")
+    parser.add_argument("--version", action="version", version=f"rlcore {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser("demo", help="the tabular tour: plan, learn, compare; prints a table and saves figures",
+                       description="Solve a GridWorld with value and policy iteration, learn it with Q-learning "
+                       "and SARSA, compare both on cliff walking; print a table and write PNG figures.")
+    p.add_argument("--out", type=Path, default=Path("rlcore-demo"),
+                   help="folder for the figures (default: %(default)s)")
+    p.add_argument("--episodes", type=_positive_int, default=500, help="episodes per run (default: %(default)s)")
+    p.add_argument("--seeds", type=_positive_int, default=10, help="seeds per learner (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p = sub.add_parser("solve", help="plan on a named GridWorld layout and print the greedy policy",
+                       description="Plan on a GridWorld layout and print its greedy policy as arrows.")
+    p.add_argument("--layout", choices=sorted(LAYOUTS), default="classic", help="layout (default: %(default)s)")
+    p.add_argument("--gamma", type=float, default=0.99, help="discount factor in [0, 1] (default: %(default)s)")
+    p.add_argument("--slip", type=float, default=0.0, help="slip probability in [0, 1] (default: %(default)s)")
+    p.add_argument("--method", choices=("value", "policy"), default="value", help="planner (default: %(default)s)")
+    p = sub.add_parser("bench", help="benchmarks of the tabular core (ratios measured side by side)",
+                       description="Run the benchmarks and print measured times and ratios. "
+                       "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            return demo(args.out, args.episodes, args.seeds, progress=not args.no_progress)
+        if args.command == "solve":
+            return solve(args.layout, args.gamma, args.slip, args.method)
+        if args.command == "bench":
+            return bench(args.quick, args.json)
+        parser.print_help()
+        return 0
+    except (ValueError, TypeError) as exc:
+        print(f"rlcore {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
