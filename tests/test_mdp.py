@@ -183,3 +183,10 @@ def test_successor_list_validation(kwargs, message):
 def test_from_gymnasium_rejects_envs_without_a_model():
     with pytest.raises(TypeError, match="toy-text transition table P"):
         TabularMDP.from_gymnasium(gym.make("CartPole-v1"), gamma=0.9)
+
+
+def test_env_view_passes_gymnasium_check_env():
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(random_mdp(2).to_env(max_episode_steps=20), skip_render_check=True)
+    check_env(random_mdp(2, n_terminal=1).to_env(render_mode="ansi"))
