@@ -55,9 +55,15 @@ def build_site(out_dir: Path) -> None:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
     proc = subprocess.run(
         [
-            sys.executable, "-m", "mkdocs", "build", "--strict",
-            "--config-file", str(ROOT / "mkdocs.yml"),
-            "--site-dir", str(out_dir),
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(out_dir),
         ],
         cwd=ROOT,
         env=env,
@@ -67,13 +73,12 @@ def build_site(out_dir: Path) -> None:
     )
     if proc.returncode != 0:
         log = "\n".join(
-            line for line in (proc.stdout + proc.stderr).splitlines()
+            line
+            for line in (proc.stdout + proc.stderr).splitlines()
             if "WARNING" in line or "ERROR" in line or "Error" in line or "Aborted" in line
         )
-        pytest.fail(
-            "mkdocs build --strict failed (exit %d):\n%s\n--- full log tail ---\n%s"
-            % (proc.returncode, log, (proc.stdout + proc.stderr)[-4000:])
-        )
+        tail = (proc.stdout + proc.stderr)[-4000:]
+        pytest.fail(f"mkdocs build --strict failed (exit {proc.returncode}):\n{log}\n--- full log tail ---\n{tail}")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -116,8 +121,7 @@ class Problems:
             [f"console error: {m}" for m in self.console_errors]
             + [f"uncaught exception: {m}" for m in self.page_errors]
             + [f"failed request: {m}" for m in self.failed_requests]
-            + [f"request leaves the machine (site must work offline): {m}"
-               for m in self.external_requests]
+            + [f"request leaves the machine (site must work offline): {m}" for m in self.external_requests]
         )
 
 
@@ -220,9 +224,7 @@ def notebook_has_image(source: Path) -> bool:
 def notebook_has_math(source: Path) -> bool:
     nb = _load(source)
     text = "\n".join(
-        "".join(cell.get("source", ""))
-        for cell in nb.get("cells", [])
-        if cell.get("cell_type") == "markdown"
+        "".join(cell.get("source", "")) for cell in nb.get("cells", []) if cell.get("cell_type") == "markdown"
     )
     return bool(_MATH_IN_MARKDOWN.search(text))
 

@@ -83,6 +83,14 @@ def assert_clean(path: str, problems: sh.Problems) -> None:
 # --------------------------------------------------------------------------- tests
 
 
+def test_site_builds_strict(site_dir):
+    """The build itself (runs even where no browser is installed)."""
+    assert (site_dir / "index.html").is_file()
+    assert (site_dir / sh.CHAPTER_PAGE / "index.html").is_file()
+    assert (site_dir / "javascripts/vendor/mathjax/tex-chtml-full.js").is_file()
+    assert sh.notebook_pages(site_dir), "no notebook page was built"
+
+
 def test_chapter_math_is_typeset(visit):
     page, problems, has_mathjax = visit(sh.CHAPTER_PAGE)
     assert has_mathjax, "MathJax did not load on the chapter page"
@@ -162,9 +170,7 @@ def test_search_finds_pages(visit):
 def test_pages_load_without_errors(visit, site_dir):
     """Front page, every chapter and every notebook: no console errors, offline."""
     paths = [""]
-    paths += sorted(
-        f"chapters/{p.parent.name}/" for p in (site_dir / "chapters").glob("*/index.html")
-    )
+    paths += sorted(f"chapters/{p.parent.name}/" for p in (site_dir / "chapters").glob("*/index.html"))
     paths += [p[0] for p in sh.notebook_pages(site_dir)]
     failures = []
     for path in paths:

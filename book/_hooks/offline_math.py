@@ -50,7 +50,7 @@ def _mathjax_es5_dir() -> Path:
     if es5 is None or not (es5 / "tex-chtml-full.js").is_file():
         raise PluginError(
             "MathJax 3 assets not found: install the docs dependencies with "
-            "`pip install -e \".[dev]\"` (they include django-static-mathjax)."
+            '`pip install -e ".[dev]"` (they include django-static-mathjax).'
         )
     return es5
 
