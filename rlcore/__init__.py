@@ -12,8 +12,39 @@ from rlcore.dp import (
     policy_iteration,
     value_iteration,
 )
-from rlcore.envs import LAYOUTS, GridWorld, TabularEnv
+from rlcore.envs import (
+    LAYOUTS,
+    GridWorld,
+    TabularEnv,
+    TreatmentModel,
+    chronic_disease_model,
+    pooled_model,
+    sepsis_model,
+)
 from rlcore.mdp import TabularMDP
+from rlcore.offline import (
+    LoggedData,
+    OPEEstimate,
+    behaviour_cloning,
+    collect_logs,
+    doubly_robust,
+    evaluate_offline,
+    find_wis_trap,
+    fitted_q_evaluation,
+    fitted_q_iteration,
+    importance_sampling,
+    ope_convergence,
+    soften_policy,
+    true_value,
+)
+from rlcore.safety import (
+    constrained_lp,
+    constrained_policy,
+    lagrangian_sweep,
+    pareto_sweep,
+    subgroup_analysis,
+    treatment_table,
+)
 from rlcore.td import TDResult, expected_sarsa, q_learning, sarsa
 
 __version__ = "0.1.0"
@@ -23,4 +54,11 @@ __all__ = [
     "DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration", "value_iteration",
     "bellman_optimality_residual",
     "TDResult", "q_learning", "sarsa", "expected_sarsa",
+    # healthcare (teaching models, not clinical tools)
+    "TreatmentModel", "chronic_disease_model", "sepsis_model", "pooled_model",
+    "LoggedData", "OPEEstimate", "collect_logs", "soften_policy", "true_value", "importance_sampling",
+    "doubly_robust", "fitted_q_evaluation", "evaluate_offline", "fitted_q_iteration", "behaviour_cloning",
+    "ope_convergence", "find_wis_trap",
+    "treatment_table", "subgroup_analysis", "lagrangian_sweep", "constrained_policy", "constrained_lp",
+    "pareto_sweep",
 ]

@@ -96,6 +96,28 @@ def _warn(name: str, iterations: int, residual: float, tol: float) -> None:
                   ConvergenceWarning, stacklevel=3)
 
 
+def _fixed_point(sweep, V: np.ndarray, tol: float, max_iterations: int, progress: bool,
+                 name: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Iterate ``V <- sweep(V)`` until ``max_s |V_{k+1}(s) - V_k(s)| < tol``; returns ``(V, history, converged)``."""
+    history = []
+    converged = False
+    with tqdm(total=max_iterations, disable=not progress, desc=name, leave=False) as bar:
+        for _ in range(max_iterations):
+            V_new = sweep(V)
+            residual = float(np.abs(V_new - V).max())
+            history.append(residual)
+            V = V_new
+            bar.update()
+            if residual < tol:
+                converged = True
+                break
+            if not np.isfinite(residual):
+                break
+    if not converged:
+        _warn(name, len(history), history[-1], tol)
+    return V, np.asarray(history), converged
+
+
 def bellman_optimality_residual(mdp: TabularMDP, V: np.ndarray) -> float:
     """``max_s |(T V)(s) - V(s)|`` with ``(T V)(s) = max_a Q(s, a)``: zero exactly at ``V*``."""
     return float(np.abs(mdp.q_from_v(np.asarray(V, dtype=float)).max(axis=1) - V).max())
@@ -157,29 +179,16 @@ def policy_evaluation(
         cont, nxt = mdp._cont[rows, a], mdp.next_state[rows, a]
     else:
         W = table[:, :, None] * mdp._cont
-    history = []
-    converged = False
-    bar = tqdm(total=max_iterations, disable=not progress, desc="policy evaluation", leave=False)
-    for _ in range(max_iterations):
+
+    def sweep(V: np.ndarray) -> np.ndarray:
         if deterministic:
-            V_new = R_pi + (cont * V[nxt]).sum(axis=1)
-        else:
-            V_new = R_pi + (W * V[mdp.next_state]).sum(axis=(1, 2))
-        residual = float(np.abs(V_new - V).max())
-        history.append(residual)
-        V = V_new
-        bar.update()
-        if residual < tol:
-            converged = True
-            break
-        if not np.isfinite(residual):
-            break
-    bar.close()
-    if not converged:
-        _warn("policy evaluation", len(history), history[-1], tol)
+            return R_pi + (cont * V[nxt]).sum(axis=1)
+        return R_pi + (W * V[mdp.next_state]).sum(axis=(1, 2))
+
+    V, history, converged = _fixed_point(sweep, V, tol, max_iterations, progress, "policy evaluation")
     Q = mdp.q_from_v(V)
     return DPResult(V=V, Q=Q, policy=Q.argmax(axis=1), iterations=len(history), converged=converged,
-                    history=np.asarray(history))
+                    history=history)
 
 
 def value_iteration(
@@ -215,31 +224,18 @@ def value_iteration(
         R = R + np.where(mask.T, 0.0, -np.inf)
     gathered = np.empty((K, A, S))
     Q = np.empty((A, S))
-    V_new = np.empty(S)
-    history = []
-    converged = False
-    bar = tqdm(disable=not progress, desc="value iteration", leave=False)
-    for _ in range(max_iterations):
+
+    def sweep(V: np.ndarray) -> np.ndarray:
         np.take(V, nxt, out=gathered, mode="clip")  # indices are valid; "clip" avoids a buffer
         np.multiply(gathered, cont, out=gathered)
         np.sum(gathered, axis=0, out=Q)
         np.add(Q, R, out=Q)
-        np.max(Q, axis=0, out=V_new)
-        residual = float(np.abs(V_new - V).max())
-        V, V_new = V_new, V
-        history.append(residual)
-        bar.update()
-        if residual < tol:
-            converged = True
-            break
-        if not np.isfinite(residual):
-            break
-    bar.close()
-    if not converged:
-        _warn("value iteration", len(history), history[-1], tol)
+        return Q.max(axis=0)
+
+    V, history, converged = _fixed_point(sweep, V, tol, max_iterations, progress, "value iteration")
     Q = np.ascontiguousarray(Q.T)
-    return DPResult(V=V.copy(), Q=Q, policy=Q.argmax(axis=1), iterations=len(history),
-                    converged=converged, history=np.asarray(history))
+    return DPResult(V=V, Q=Q, policy=Q.argmax(axis=1), iterations=len(history),
+                    converged=converged, history=history)
 
 
 def proper_policy(mdp: TabularMDP, mask: np.ndarray | None = None) -> np.ndarray:

@@ -153,9 +153,12 @@ def td_control(
             if t == limit:
                 truncated = True
             ended = terminated or truncated
-            if kind == 1 and not ended:
-                a2 = select(q_next, s2)  # SARSA commits to a' before its update
-            if terminated or (truncated and not bootstrap_truncated):
+            stop = terminated or (truncated and not bootstrap_truncated)  # no bootstrap term
+            if kind == 1 and not stop:
+                # SARSA commits to a' before its update; on a truncation it still needs a' ~ pi(.|s')
+                # to bootstrap from (not the stale previous action).
+                a2 = select(q_next, s2)
+            if stop:
                 target = r
             elif kind == 0:
                 target = r + gamma * max(q_next)
