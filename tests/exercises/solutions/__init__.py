@@ -1,0 +1,1 @@
+"""Reference solutions to the exercises in notebooks/exercises/ (same module and function names)."""

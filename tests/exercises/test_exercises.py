@@ -1,0 +1,668 @@
+"""Checks for the exercises in notebooks/exercises/.
+
+Each check states a property the answer must have and compares against something independent
+of the reference solution: rlcore's own solvers, a published table (Sutton & Barto, Example 4.1;
+Russell & Norvig's 4x3 world) or a small case computed by hand in the check itself.
+
+Default run (CI): the checks grade ``tests/exercises/solutions/``; meta-tests show that the
+untouched stubs fail every check, that deliberately wrong answers are caught, and that the stubs
+keep the solutions' signatures and docstrings without containing any solution code.
+
+Student run: ``python -m pytest tests/exercises --student`` grades ``notebooks/exercises/``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from rlcore import GridWorld, policy_evaluation, value_iteration
+from rlcore.dp import ConvergenceWarning
+from rlcore.policies import boltzmann_probs as rl_boltzmann
+from rlcore.policies import epsilon_greedy_probs as rl_epsilon_greedy
+from rlcore.returns import discounted_returns, gae, td_target
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SOLUTION_DIR = HERE / "solutions"
+# RLCORE_EXERCISES_DIR lets the meta-tests grade a scratch copy of the stubs.
+STUDENT_DIR = Path(os.environ.get("RLCORE_EXERCISES_DIR", ROOT / "notebooks" / "exercises")).resolve()
+MODULES = ("ex02_mdp", "ex03_dp", "ex04_td")
+_LOADED: dict[Path, ModuleType] = {}
+
+
+def load_exercise_module(directory: Path, name: str) -> ModuleType:
+    """Import ``directory/name.py`` under a private name, so stubs and solutions never collide."""
+    path = (directory / f"{name}.py").resolve()
+    if path not in _LOADED:
+        if not path.exists():
+            raise FileNotFoundError(f"exercise file {path} is missing")
+        tag = "student" if directory.resolve() == STUDENT_DIR else "solution"
+        spec = importlib.util.spec_from_file_location(f"_rlcore_exercise_{tag}_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _LOADED[path] = module
+    return _LOADED[path]
+
+
+# --------------------------------------------------------------------------- check machinery
+class Mismatch(AssertionError):
+    """A wrong answer: carries a short expected-versus-got message."""
+
+
+@dataclass(frozen=True)
+class Check:
+    module: str
+    function: str
+    name: str
+    hint: str
+    run: Callable[[Callable], None]
+
+    @property
+    def id(self) -> str:
+        return f"{self.module}.{self.function}:{self.name}"
+
+
+CHECKS: list[Check] = []
+
+
+def check(module: str, function: str, hint: str):
+    """Register ``fn(f)`` as a check of ``module.function``; ``f`` is the function under test."""
+
+    def register(fn: Callable[[Callable], None]) -> Callable[[Callable], None]:
+        CHECKS.append(Check(module, function, fn.__name__.removeprefix("check_"), hint, fn))
+        return fn
+
+    return register
+
+
+def _fmt(x) -> str:
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return f"{arr.item():.6g}" if np.issubdtype(arr.dtype, np.number) else repr(arr.item())
+    return np.array2string(arr, precision=4, suppress_small=True, threshold=30, max_line_width=100)
+
+
+def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
+    """Raise :class:`Mismatch` unless ``got`` has ``expected``'s shape and values (to ``atol``)."""
+    expected = np.asarray(expected, dtype=float)
+    if got is None:
+        raise Mismatch(f"{what}: expected {_fmt(expected)}, got None (did you forget to return?)")
+    try:
+        got_arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise Mismatch(f"{what}: expected numbers, got {type(got).__name__} {got!r:.80}") from None
+    if got_arr.shape != expected.shape:
+        raise Mismatch(f"{what}: expected shape {expected.shape}, got shape {got_arr.shape}")
+    if not np.allclose(got_arr, expected, atol=atol, rtol=0, equal_nan=False):
+        raise Mismatch(f"{what}: expected {_fmt(expected)}, got {_fmt(got_arr)}")
+
+
+def expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise Mismatch(message)
+
+
+def quiet_policy_evaluation(mdp, pi, **kwargs):
+    """rlcore's policy evaluation; a one-sweep budget is intended here, so its warning is silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return policy_evaluation(mdp, pi, **kwargs)
+
+
+# --------------------------------------------------------------------------- shared test problems
+def russell_norvig(gamma: float = 1.0) -> GridWorld:
+    """AIMA's 4x3 world: slip 0.2, step reward -0.04, +1 goal, -1 trap."""
+    return GridWorld("russell_norvig", slip=0.2, step_reward=-0.04, goal_reward=1.0, trap_reward=-1.0, gamma=gamma)
+
+
+def sutton_4x4() -> GridWorld:
+    """Sutton & Barto, Example 4.1: two terminal corners, reward -1 per move, gamma = 1."""
+    return GridWorld("sutton_4x4", step_reward=-1.0, goal_reward=-1.0, gamma=1.0)
+
+
+def random_inputs(mdp, seed: int):
+    """A random stochastic policy ``[S, A]`` and a random ``V [S]`` that is zero on terminal states."""
+    rng = np.random.default_rng(seed)
+    pi = rng.dirichlet(np.ones(mdp.n_actions), size=mdp.n_states)
+    V = rng.normal(size=mdp.n_states) * ~mdp.terminal
+    return pi, V
+
+
+# Thermostat MDP written out by hand (states cold/comfortable, actions wait/heat), p = 0.3, cost = 0.1.
+THERMO_P = np.array([[[1.0, 0.0], [0.7, 0.3]], [[0.0, 1.0], [0.0, 1.0]]])
+THERMO_R = np.array([[0.0, -0.1], [1.0, 0.9]])
+
+# Sutton & Barto (2018), Figure 4.1: iterative evaluation of the uniform random policy, by sweep k.
+SB_K1 = np.array([[0, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, -1, -1], [-1, -1, -1, 0]])
+SB_K2 = np.array([[0.0, -1.7, -2.0, -2.0], [-1.7, -2.0, -2.0, -2.0], [-2.0, -2.0, -2.0, -1.7],
+                  [-2.0, -2.0, -1.7, 0.0]])
+SB_K3 = np.array([[0.0, -2.4, -2.9, -3.0], [-2.4, -2.9, -3.0, -2.9], [-2.9, -3.0, -2.9, -2.4],
+                  [-3.0, -2.9, -2.4, 0.0]])
+SB_VPI = np.array([[0, -14, -20, -22], [-14, -18, -20, -20], [-20, -20, -18, -14], [-22, -20, -14, 0]])
+# Russell & Norvig, AIMA Figure 17.3: utilities of the 4x3 world (R = -0.04 per state, gamma = 1).
+RN_UTILITIES = {(0, 0): 0.812, (0, 1): 0.868, (0, 2): 0.918, (1, 0): 0.762, (1, 2): 0.660,
+                (2, 0): 0.705, (2, 1): 0.655, (2, 2): 0.611, (2, 3): 0.388}
+
+
+# --------------------------------------------------------------------------- ex02: MDPs and Bellman backups
+@check("ex02_mdp", "discounted_return", "G_0 = r_1 + gamma * r_2 + gamma^2 * r_3 + ...")
+def check_hand_computed(f):
+    expect_close(f([1.0, 0.0, 2.0], 0.5), 1.5, "discounted_return([1, 0, 2], gamma=0.5)")
+    expect_close(f([-1.0, -1.0, -1.0], 1.0), -3.0, "discounted_return([-1, -1, -1], gamma=1)")
+    expect_close(f([], 0.9), 0.0, "discounted_return([], gamma=0.9) (an empty episode)")
+
+
+@check("ex02_mdp", "discounted_return", "rewards[0] is undiscounted, rewards[k] is multiplied by gamma**k")
+def check_matches_rlcore(f):
+    rewards = np.random.default_rng(0).normal(size=20)
+    expect_close(f(rewards, 0.9), discounted_returns(rewards, 0.9)[0], "discounted_return of 20 random rewards")
+
+
+@check("ex02_mdp", "bellman_expectation_backup", "q = R[s] + gamma * P[s] @ V, then average q with pi[s]")
+def check_thermostat_by_hand(f):
+    # q(cold, wait) = 0 + 0.9 * 0 = 0; q(cold, heat) = -0.1 + 0.9 * (0.3 * 10) = 2.6; half of each -> 1.3
+    got = f(THERMO_P, THERMO_R, 0.9, np.array([0.0, 10.0]), np.full((2, 2), 0.5), 0)
+    expect_close(got, 1.3, "thermostat, s=0, V=[0, 10], uniform pi, gamma=0.9")
+
+
+@check("ex02_mdp", "bellman_expectation_backup", "sum over actions pi(a|s) * [R(s,a) + gamma * sum_s' P V]")
+def check_matches_rlcore_backup(f):
+    env = russell_norvig(gamma=0.9)
+    mdp = env.mdp
+    pi, V = random_inputs(mdp, 1)
+    expected = (pi * mdp.q_from_v(V)).sum(axis=1)
+    got = [f(mdp.P, mdp.R, mdp.gamma, V, pi, s) for s in range(mdp.n_states)]
+    expect_close(got, expected, "backups of every state of the 4x3 world (gamma 0.9, random pi and V)")
+
+
+@check("ex02_mdp", "bellman_expectation_backup", "at V = V^pi the backup must give V^pi back (Bellman equation)")
+def check_fixed_point(f):
+    mdp = russell_norvig(gamma=0.9).mdp
+    pi, _ = random_inputs(mdp, 2)
+    V = policy_evaluation(mdp, pi).V
+    got = [f(mdp.P, mdp.R, mdp.gamma, V, pi, s) for s in range(mdp.n_states)]
+    expect_close(got, V, "backup of V^pi (should reproduce V^pi)")
+
+
+@check("ex02_mdp", "bellman_optimality_backup", "max over actions of R[s] + gamma * P[s] @ V")
+def check_matches_rlcore_optimality(f):
+    mdp = russell_norvig(gamma=0.9).mdp
+    _, V = random_inputs(mdp, 3)
+    expected = mdp.q_from_v(V).max(axis=1)
+    got = [f(mdp.P, mdp.R, mdp.gamma, V, s) for s in range(mdp.n_states)]
+    expect_close(got, expected, "optimality backups of every state of the 4x3 world")
+    expect_close(f(THERMO_P, THERMO_R, 0.9, np.array([0.0, 10.0]), 0), 2.6, "thermostat, s=0, V=[0, 10]")
+
+
+@check("ex02_mdp", "bellman_optimality_backup", "V* is a fixed point of the optimality backup")
+def check_fixed_point_optimal(f):
+    mdp = russell_norvig(gamma=1.0).mdp
+    V = value_iteration(mdp, tol=1e-12).V
+    got = [f(mdp.P, mdp.R, mdp.gamma, V, s) for s in range(mdp.n_states)]
+    expect_close(got, V, "backup of V* in the 4x3 world (should reproduce V*)", atol=1e-8)
+
+
+@check("ex02_mdp", "two_state_mdp", "P has shape [2, 2, 2] (state, action, next state), R has shape [2, 2]")
+def check_entries(f):
+    out = f(0.3, 0.1)
+    expect(isinstance(out, tuple) and len(out) == 2, f"expected a tuple (P, R), got {type(out).__name__}")
+    P, R = out
+    expect(np.shape(P) == (2, 2, 2), f"P: expected shape (2, 2, 2) = [s, a, s'], got {np.shape(P)}")
+    expect_close(np.sum(P, axis=2), np.ones((2, 2)), "P[s, a, :].sum() for every (s, a)")
+    expect_close(P, THERMO_P, "P for p=0.3")
+    expect_close(R, THERMO_R, "R for cost=0.1")
+
+
+@check("ex02_mdp", "two_state_mdp", "heating pays only if p * gamma / (1 - gamma) is worth the cost")
+def check_optimal_values(f):
+    from rlcore import TabularMDP
+
+    for p, cost, gamma in ((0.3, 0.1, 0.9), (0.5, 2.0, 0.5)):
+        P, R = f(p, cost)
+        v1 = 1.0 / (1.0 - gamma)  # comfortable: wait forever, +1 per step
+        v0 = max(0.0, (gamma * p * v1 - cost) / (1.0 - gamma * (1.0 - p)))  # cold: heat until it works, or never
+        V = value_iteration(TabularMDP.from_dense(P, R, gamma=gamma), tol=1e-12).V
+        expect_close(V, [v0, v1], f"V* of your MDP for p={p}, cost={cost}, gamma={gamma}", atol=1e-6)
+
+
+# --------------------------------------------------------------------------- ex03: dynamic programming
+@check("ex03_dp", "policy_evaluation_sweep", "use only the old V on the right-hand side (a synchronous sweep)")
+def check_sutton_barto_sweeps(f):
+    mdp = sutton_4x4().mdp
+    pi = np.full((16, 4), 0.25)
+    V = np.zeros(16)
+    for k, table in ((1, SB_K1), (2, SB_K2), (3, SB_K3)):
+        V_in, V_before = V, np.array(V, dtype=float)
+        V = f(mdp.P, mdp.R, 1.0, pi, V_in)
+        expect_close(V_in, V_before, f"V passed in at sweep k={k} (your sweep must not modify it)")
+        # The book prints one decimal, truncated: allow 0.06.
+        expect_close(np.asarray(V).reshape(4, 4), table, f"Sutton & Barto Fig. 4.1, sweep k={k}", atol=0.06)
+
+
+@check("ex03_dp", "policy_evaluation_sweep", "Q = R + gamma * P @ V has shape [S, A]; weight it by pi")
+def check_matches_rlcore_sweep(f):
+    mdp = russell_norvig(gamma=0.9).mdp
+    pi, V = random_inputs(mdp, 4)
+    V_before = V.copy()
+    expected = quiet_policy_evaluation(mdp, pi, method="iterative", max_iterations=1, V0=V).V
+    got = f(mdp.P, mdp.R, mdp.gamma, pi, V)
+    expect_close(V, V_before, "V after your sweep (the input must not be modified)")
+    expect_close(got, expected, "one sweep on the 4x3 world (gamma 0.9, random pi and V)")
+
+
+@check("ex03_dp", "evaluate_policy", "repeat the sweep from V = 0 until the largest change is below tol")
+def check_sutton_barto_limit(f):
+    mdp = sutton_4x4().mdp
+    V = f(mdp.P, mdp.R, 1.0, np.full((16, 4), 0.25), 1e-10)
+    expect_close(np.asarray(V).reshape(4, 4) if np.size(V) == 16 else V, SB_VPI,
+                 "V of the random policy, Sutton & Barto Fig. 4.1 (k = infinity)", atol=1e-4)
+
+
+@check("ex03_dp", "evaluate_policy", "iterate to convergence; the answer solves V = R^pi + gamma P^pi V")
+def check_matches_exact(f):
+    mdp = russell_norvig(gamma=0.95).mdp
+    pi, _ = random_inputs(mdp, 5)
+    expect_close(f(mdp.P, mdp.R, mdp.gamma, pi, 1e-11), policy_evaluation(mdp, pi).V,
+                 "V^pi on the 4x3 world (gamma 0.95) versus rlcore's exact linear solve", atol=1e-7)
+
+
+@check("ex03_dp", "greedy_policy", "argmax over the action axis (axis=1) of R + gamma * P @ V")
+def check_is_greedy(f):
+    mdp = russell_norvig(gamma=0.9).mdp
+    _, V = random_inputs(mdp, 6)
+    policy = np.asarray(f(mdp.P, mdp.R, mdp.gamma, V))
+    expect(policy.shape == (mdp.n_states,), f"policy: expected shape ({mdp.n_states},), got {policy.shape}")
+    expect(np.issubdtype(policy.dtype, np.integer), f"policy: expected integer actions, got dtype {policy.dtype}")
+    Q = mdp.q_from_v(V)
+    chosen = Q[np.arange(mdp.n_states), policy]
+    expect_close(chosen, Q.max(axis=1), "Q(s, policy[s]) (must equal max_a Q(s, a))")
+
+
+@check("ex03_dp", "greedy_policy", "one greedy step on V of the random policy already gives the optimal policy")
+def check_sutton_barto_improvement(f):
+    mdp = sutton_4x4().mdp
+    V_random = policy_evaluation(mdp, np.full((16, 4), 0.25)).V
+    policy = np.asarray(f(mdp.P, mdp.R, 1.0, V_random))
+    expect(policy.shape == (16,), f"policy: expected shape (16,), got {policy.shape}")
+    V_greedy = policy_evaluation(mdp, policy.astype(np.int64)).V
+    expect_close(V_greedy.reshape(4, 4), value_iteration(mdp).V.reshape(4, 4),
+                 "value of your greedy policy (should be V* = -steps to the nearest corner)")
+
+
+@check("ex03_dp", "value_iteration", "V <- max_a (R + gamma * P @ V), repeated until the change is below tol")
+def check_russell_norvig_utilities(f):
+    env = russell_norvig(gamma=1.0)
+    out = f(env.mdp.P, env.mdp.R, 1.0, 1e-10)
+    expect(isinstance(out, tuple) and len(out) == 2, f"expected a tuple (V, policy), got {type(out).__name__}")
+    V, _ = out
+    expect(np.shape(V) == (env.mdp.n_states,), f"V: expected shape ({env.mdp.n_states},), got {np.shape(V)}")
+    got = [np.asarray(V)[env.state_of(*cell)] - 0.04 for cell in RN_UTILITIES]  # AIMA counts R(s) of the start
+    expect_close(got, list(RN_UTILITIES.values()), "utilities V(s) + R(s) of AIMA Fig. 17.3", atol=1e-3)
+
+
+@check("ex03_dp", "value_iteration", "return (V, greedy policy); the policy's own value must equal V*")
+def check_matches_rlcore_vi(f):
+    env = GridWorld("classic", slip=0.1, gamma=0.95)
+    mdp = env.mdp
+    V, policy = f(mdp.P, mdp.R, mdp.gamma, 1e-10)
+    reference = value_iteration(mdp, tol=1e-12)
+    expect_close(V, reference.V, "V* of the classic maze (gamma 0.95, slip 0.1)", atol=1e-7)
+    policy = np.asarray(policy)
+    expect(policy.shape == (mdp.n_states,) and np.issubdtype(policy.dtype, np.integer),
+           f"policy: expected {mdp.n_states} integer actions, got shape {policy.shape} dtype {policy.dtype}")
+    expect_close(policy_evaluation(mdp, policy).V, reference.V, "value of your greedy policy", atol=1e-6)
+
+
+# --------------------------------------------------------------------------- ex04: exploration and TD learning
+@check("ex04_td", "epsilon_greedy_probs", "epsilon / |A| for everyone, plus (1 - epsilon) split among the greedy")
+def check_by_hand(f):
+    expect_close(f(np.array([1.0, 3.0, 2.0]), 0.3), [0.1, 0.8, 0.1], "q=[1, 3, 2], epsilon=0.3")
+    expect_close(f(np.array([2.0, 2.0, 0.0, 1.0]), 0.2), [0.45, 0.45, 0.05, 0.05],
+                 "q=[2, 2, 0, 1], epsilon=0.2 (two tied greedy actions)")
+    expect_close(f(np.array([5.0, -1.0]), 1.0), [0.5, 0.5], "q=[5, -1], epsilon=1 (uniform)")
+    expect_close(f(np.array([5.0, -1.0]), 0.0), [1.0, 0.0], "q=[5, -1], epsilon=0 (greedy)")
+
+
+@check("ex04_td", "epsilon_greedy_probs", "the result must be a distribution over the |A| actions of q")
+def check_matches_rlcore_eps(f):
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        q = rng.integers(0, 3, size=5).astype(float)  # small integers: plenty of ties
+        eps = float(rng.random())
+        expect_close(f(q, eps), rl_epsilon_greedy(q, eps), f"q={q.tolist()}, epsilon={eps:.3f}")
+
+
+@check("ex04_td", "boltzmann_probs", "pi(a) = exp(q_a / tau) / sum_b exp(q_b / tau)")
+def check_book_worked_number(f):
+    # Chapter 3, "A worked number": logits 2 and 0 give 0.88 at tau = 1, 0.98 at tau = 0.5, 0.73 at tau = 2.
+    for tau, p in ((1.0, 1 / (1 + np.exp(-2))), (0.5, 1 / (1 + np.exp(-4))), (2.0, 1 / (1 + np.exp(-1)))):
+        expect_close(f(np.array([2.0, 0.0]), tau), [p, 1 - p], f"logits [2, 0] at temperature {tau}")
+
+
+@check("ex04_td", "boltzmann_probs", "subtract the largest q / tau before exponentiating")
+def check_stable_and_matches_rlcore(f):
+    with np.errstate(over="ignore", invalid="ignore"):
+        expect_close(f(np.array([1000.0, 0.0]), 1.0), [1.0, 0.0], "q=[1000, 0], tau=1 (must not overflow)")
+    q = np.random.default_rng(8).normal(size=6) * 3
+    for tau in (0.1, 1.0, 10.0):
+        expect_close(f(q, tau), rl_boltzmann(q, tau), f"random q, tau={tau}")
+
+
+@check("ex04_td", "td_target", "y = r + gamma * V(s') unless the episode terminated (then y = r)")
+def check_termination_cases(f):
+    expect_close(f(1.0, 5.0, 0.9, False, False), 5.5, "r=1, V(s')=5, gamma=0.9, running")
+    expect_close(f(1.0, 5.0, 0.9, True, False), 1.0, "r=1, V(s')=5, gamma=0.9, terminated")
+    expect_close(f(1.0, 5.0, 0.9, False, True), 5.5,
+                 "r=1, V(s')=5, gamma=0.9, truncated (a time limit: the state still has a future)")
+
+
+@check("ex04_td", "td_target", "work elementwise on arrays too (np.where or arithmetic on the flags)")
+def check_vectorised(f):
+    rng = np.random.default_rng(9)
+    r, v = rng.normal(size=8), rng.normal(size=8)
+    term, trunc = rng.random(8) < 0.4, rng.random(8) < 0.4
+    expect_close(f(r, v, 0.95, term, trunc), td_target(r, v, 0.95, term), "8 random transitions")
+
+
+def _q_table():
+    return np.array([[0.0, 0.0], [1.0, 3.0], [-2.0, 4.0]])
+
+
+@check("ex04_td", "q_learning_update", "target = r + gamma * max(Q[s_next]) (0 bootstrap if terminated)")
+def check_q_by_hand(f):
+    Q = _q_table()
+    new = f(Q, 0, 1, -1.0, 1, False, 0.5, 0.9)  # target -1 + 0.9 * 3 = 1.7 -> Q[0, 1] = 0.85
+    expected = _q_table()
+    expected[0, 1] = 0.85
+    expect_close(new, expected, "Q after (s=0, a=1, r=-1, s'=1), alpha=0.5, gamma=0.9")
+    expect_close(Q, _q_table(), "the Q you were given (it must not be modified)")
+    expected[0, 1] = -0.5
+    expect_close(f(Q, 0, 1, -1.0, 1, True, 0.5, 0.9), expected, "the same step with terminated=True")
+
+
+@check("ex04_td", "q_learning_update", "off-policy: with random behaviour, Q-learning still converges to Q*")
+def check_q_converges(f):
+    env = GridWorld(["S..", "..G"], step_reward=-1.0, goal_reward=0.0, gamma=0.9)
+    mdp = env.mdp
+    Q_star = value_iteration(mdp, tol=1e-12).Q
+    rng = np.random.default_rng(10)
+    Q = np.zeros((mdp.n_states, mdp.n_actions))
+    s, _ = env.reset(seed=10)
+    for _ in range(3000):
+        a = int(rng.integers(mdp.n_actions))  # uniformly random behaviour policy
+        s2, r, terminated, truncated, _ = env.step(a)
+        Q = f(Q, s, a, r, s2, terminated, 0.5, 0.9)
+        s = env.reset()[0] if terminated or truncated else s2
+    live = ~mdp.terminal
+    expect_close(np.asarray(Q)[live], Q_star[live], "Q after 3000 random steps versus Q* (value iteration)",
+                 atol=1e-3)
+
+
+@check("ex04_td", "sarsa_update", "target = r + gamma * Q[s_next, a_next] (0 bootstrap if terminated)")
+def check_sarsa_by_hand(f):
+    Q = _q_table()
+    new = f(Q, 0, 1, -1.0, 1, 0, False, 0.5, 0.9)  # target -1 + 0.9 * Q[1, 0] = -0.1 -> Q[0, 1] = -0.05
+    expected = _q_table()
+    expected[0, 1] = -0.05
+    expect_close(new, expected, "Q after (s=0, a=1, r=-1, s'=1, a'=0), alpha=0.5, gamma=0.9")
+    expect_close(Q, _q_table(), "the Q you were given (it must not be modified)")
+    expected[0, 1] = -0.5
+    expect_close(f(Q, 0, 1, -1.0, 1, 0, True, 0.5, 0.9), expected, "the same step with terminated=True")
+
+
+@check("ex04_td", "sarsa_update", "on-policy: SARSA's target uses the action a' that was actually taken")
+def check_sarsa_follows_a_next(f):
+    Q = _q_table()
+    for a_next, target in ((0, 2.0 - 1.8), (1, 2.0 + 3.6)):  # r = 2, gamma = 0.9, Q[2] = [-2, 4]
+        expected = _q_table()
+        expected[1, 0] = 1.0 + 0.25 * (target - 1.0)
+        expect_close(f(Q, 1, 0, 2.0, 2, a_next, False, 0.25, 0.9), expected, f"update with a'={a_next}")
+
+
+@check("ex04_td", "gae_advantages", "delta_t = r_t + gamma V(s_{t+1}) - V(s_t); A_t = delta_t + gamma lam A_{t+1}")
+def check_gae_matches_rlcore(f):
+    rng = np.random.default_rng(11)
+    r, v = rng.normal(size=7), rng.normal(size=7)
+    for terminated in (False, True):
+        dones = np.zeros(7, dtype=bool)
+        dones[-1] = terminated
+        expected, _ = gae(r, v, 0.99, 0.95, dones=dones, last_value=np.float64(1.5))
+        expect_close(f(r, v, 1.5, 0.99, 0.95, terminated), expected, f"7 steps, terminated={terminated}")
+
+
+@check("ex04_td", "gae_advantages", "lam=0 gives the TD errors; lam=1 gives G_t - V(s_t)")
+def check_gae_limits(f):
+    r, v = np.array([1.0, 0.0, 2.0]), np.array([0.5, 1.0, -1.0])
+    expect_close(f(r, v, 4.0, 0.5, 0.0, False), [1.0 + 0.5 - 0.5, 0.0 - 0.5 - 1.0, 2.0 + 2.0 + 1.0],
+                 "lam=0 (one-step TD errors), V(s_3)=4, gamma=0.5")
+    G = np.array([1.0 + 0.5 * 0.0 + 0.25 * 2.0, 0.0 + 0.5 * 2.0, 2.0])
+    expect_close(f(r, v, 4.0, 0.5, 1.0, True), G - v, "lam=1, terminated (G_t - V(s_t)), gamma=0.5")
+
+
+# --------------------------------------------------------------------------- the graded test
+def _where(exc: BaseException) -> str:
+    """The last line of the student's file in the traceback, as 'file:line'."""
+    frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if str(STUDENT_DIR) in fr.filename]
+    if not frames:
+        return ""
+    fr = frames[-1]
+    return f" (at {fr.filename.rsplit('/', 1)[-1]}:{fr.lineno}: {fr.line})"
+
+
+def _raising_function(exc: BaseException) -> str:
+    """Name of the innermost function of the student's file in the traceback ('' if none)."""
+    frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if str(STUDENT_DIR) in fr.filename]
+    return frames[-1].name if frames else ""
+
+
+@pytest.mark.parametrize("chk", CHECKS, ids=[c.id for c in CHECKS])
+def test_exercise(chk: Check, student_mode: bool) -> None:
+    directory = STUDENT_DIR if student_mode else SOLUTION_DIR
+    function = getattr(load_exercise_module(directory, chk.module), chk.function)
+    if not student_mode:
+        chk.run(function)  # solutions mode: every failure is real
+        return
+    label = f"{chk.module}.{chk.function}"
+    message = None
+    try:
+        chk.run(function)
+    except NotImplementedError as exc:
+        raised_in = _raising_function(exc)
+        if raised_in and raised_in != chk.function:
+            message = f"not started: {label} uses {raised_in}, which is not done yet"
+        else:
+            message = f"not started: {label} (hint: {exc})" if str(exc) else f"not started: {label}"
+    except Mismatch as exc:
+        message = f"{label}: {exc}; hint: {chk.hint}"
+    except Exception as exc:  # the student's code crashed: say where, without a wall of traceback
+        message = f"{label} raised {type(exc).__name__}: {exc}{_where(exc)}; hint: {chk.hint}"
+    # Report outside the except blocks so pytest shows one clean line, not a chained traceback.
+    if message is not None and message.startswith("not started"):
+        pytest.xfail(message)
+    if message is not None:
+        pytest.fail(message, pytrace=False)
+
+
+# --------------------------------------------------------------------------- meta-tests (solutions mode only)
+def _functions(path) -> dict[str, ast.FunctionDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("chk", CHECKS, ids=[c.id for c in CHECKS])
+def test_untouched_stub_fails_the_check(chk: Check) -> None:
+    stub = getattr(load_exercise_module(STUDENT_DIR, chk.module), chk.function)
+    with pytest.raises(NotImplementedError):  # students: grade your own work with --student instead
+        chk.run(stub)
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("module", MODULES)
+def test_stubs_contain_no_solution(module: str) -> None:
+    """Every stub function is its docstring plus one ``raise NotImplementedError(...)``, nothing else."""
+    stub_path, solution_path = STUDENT_DIR / f"{module}.py", SOLUTION_DIR / f"{module}.py"
+    stubs, solutions = _functions(stub_path), _functions(solution_path)
+    assert list(stubs) == list(solutions), f"{stub_path.name} must define exactly the solution's functions"
+    top = ast.parse(stub_path.read_text(encoding="utf-8")).body
+    extra = [type(n).__name__ for n in top[1:] if not isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef))]
+    assert not extra, f"{stub_path.name} has top-level code besides imports and functions: {extra}"
+    for name, node in stubs.items():
+        body = node.body
+        assert ast.get_docstring(node), f"{name}: the stub needs its docstring"
+        assert len(body) == 2 and isinstance(body[1], ast.Raise), f"{name}: body must be docstring + raise only"
+        exc = body[1].exc
+        called = exc.func if isinstance(exc, ast.Call) else exc
+        assert isinstance(called, ast.Name) and called.id == "NotImplementedError", f"{name}: must raise NIE"
+        assert isinstance(exc, ast.Call) and exc.args, f"{name}: NotImplementedError needs a hint message"
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("module", MODULES)
+def test_stubs_keep_the_solution_interface(module: str) -> None:
+    stubs = load_exercise_module(STUDENT_DIR, module)
+    solutions = load_exercise_module(SOLUTION_DIR, module)
+    for name, sol in inspect.getmembers(solutions, inspect.isfunction):
+        if sol.__module__ != solutions.__name__:
+            continue
+        stub = getattr(stubs, name)
+        assert inspect.signature(stub) == inspect.signature(sol), f"{module}.{name}: signature differs"
+        assert inspect.getdoc(stub) == inspect.getdoc(sol), f"{module}.{name}: docstring differs"
+
+
+@pytest.mark.meta
+@pytest.mark.parametrize("module", MODULES)
+def test_every_exercise_function_is_checked(module: str) -> None:
+    checked = {c.function for c in CHECKS if c.module == module}
+    defined = set(_functions(SOLUTION_DIR / f"{module}.py"))
+    assert defined == checked, f"{module}: functions without checks: {sorted(defined - checked)}"
+
+
+# Plausible wrong answers. Each must be caught by at least one check of its function, with a Mismatch.
+def _mutants() -> dict[str, list[tuple[str, Callable]]]:
+    sol = {m: load_exercise_module(SOLUTION_DIR, m) for m in MODULES}
+    ex2, ex3, ex4 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"]
+
+    def gauss_seidel_sweep(P, R, gamma, pi, V):
+        V = np.array(V, dtype=float)
+        for s in range(len(V)):
+            V[s] = pi[s] @ (R[s] + gamma * P[s] @ V)
+        return V
+
+    def in_place_q(Q, s, a, r, s_next, terminated, alpha, gamma):
+        target = r + (0.0 if terminated else gamma * np.max(Q[s_next]))
+        Q[s, a] += alpha * (target - Q[s, a])
+        return Q
+
+    return {
+        "ex02_mdp.discounted_return": [("no discount", lambda rw, g: float(np.sum(rw))),
+                                       ("discount starts at gamma", lambda rw, g: ex2.discounted_return(rw, g) * g)],
+        "ex02_mdp.bellman_expectation_backup": [
+            ("forgot gamma", lambda P, R, g, V, pi, s: ex2.bellman_expectation_backup(P, R, 1.0, V, pi, s)),
+            ("max instead of average", lambda P, R, g, V, pi, s: ex2.bellman_optimality_backup(P, R, g, V, s))],
+        "ex02_mdp.bellman_optimality_backup": [
+            ("average instead of max", lambda P, R, g, V, s: float(np.mean(R[s] + g * P[s] @ V)))],
+        "ex02_mdp.two_state_mdp": [("heat probabilities swapped", lambda p, c: ex2.two_state_mdp(1 - p, c)),
+                                   ("cost not subtracted", lambda p, c: (ex2.two_state_mdp(p, c)[0],
+                                                                         ex2.two_state_mdp(p, 0.0)[1]))],
+        "ex03_dp.policy_evaluation_sweep": [("Gauss-Seidel (in place)", gauss_seidel_sweep)],
+        "ex03_dp.evaluate_policy": [
+            ("stops after 10 sweeps", lambda P, R, g, pi, tol=1e-10, max_sweeps=0: _n_sweeps(ex3, P, R, g, pi, 10))],
+        "ex03_dp.greedy_policy": [("argmin", lambda P, R, g, V: np.argmin(R + g * P @ V, axis=1))],
+        "ex03_dp.value_iteration": [("gamma ignored", lambda P, R, g, tol=1e-10, max_sweeps=100_000:
+                                     ex3.value_iteration(P, R, min(g, 0.9), tol))],
+        "ex04_td.epsilon_greedy_probs": [("ties not shared", lambda q, e: e / len(q) + (1 - e) * np.eye(len(q))[
+            int(np.argmax(q))])],
+        "ex04_td.boltzmann_probs": [("no max subtraction", lambda q, t: np.exp(np.asarray(q) / t)
+                                     / np.exp(np.asarray(q) / t).sum()),
+                                    ("multiplies by tau", lambda q, t: ex4.boltzmann_probs(q, 1 / t))],
+        "ex04_td.td_target": [("truncation treated as termination",
+                               lambda r, v, g, te, tr: ex4.td_target(r, v, g, np.logical_or(te, tr), False))],
+        "ex04_td.q_learning_update": [("updates Q in place", in_place_q),
+                                      ("bootstraps from Q[s_next, a]", lambda Q, s, a, r, s2, te, al, g:
+                                       ex4.sarsa_update(Q, s, a, r, s2, a, te, al, g))],
+        "ex04_td.sarsa_update": [("bootstraps from the max", lambda Q, s, a, r, s2, a2, te, al, g:
+                                  ex4.q_learning_update(Q, s, a, r, s2, te, al, g))],
+        "ex04_td.gae_advantages": [("ignores termination", lambda r, v, lv, g, lam, te:
+                                    ex4.gae_advantages(r, v, lv, g, lam, False)),
+                                   ("no lambda", lambda r, v, lv, g, lam, te:
+                                    ex4.gae_advantages(r, v, lv, g, 1.0, te))],
+    }
+
+
+def _n_sweeps(ex3: ModuleType, P, R, gamma, pi, n: int):
+    V = np.zeros(P.shape[0])
+    for _ in range(n):
+        V = ex3.policy_evaluation_sweep(P, R, gamma, pi, V)
+    return V
+
+
+@pytest.mark.meta
+def test_wrong_answers_are_caught() -> None:
+    """The checks have teeth: every plausible wrong answer fails at least one check with a Mismatch."""
+    mutants = _mutants()
+    assert set(mutants) == {f"{c.module}.{c.function}" for c in CHECKS}, "every function needs a wrong answer"
+    escaped = []
+    for function, wrongs in mutants.items():
+        checks = [c for c in CHECKS if f"{c.module}.{c.function}" == function]
+        for label, wrong in wrongs:
+            caught = False
+            for c in checks:
+                try:
+                    with np.errstate(all="ignore"):
+                        c.run(wrong)
+                except Mismatch:
+                    caught = True
+                    break
+            if not caught:
+                escaped.append(f"{function} ({label})")
+    assert not escaped, f"wrong answers that pass every check: {escaped}"
+
+
+@pytest.mark.meta
+def test_student_mode_output(tmp_path) -> None:
+    """``--student`` on a half-done copy: not-started functions xfail, a wrong one fails in one line, no traceback."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    work = tmp_path / "exercises"
+    shutil.copytree(STUDENT_DIR, work)
+    # ex02: discounted_return done right; ex04: td_target done wrong (truncation cuts the bootstrap).
+    text = (work / "ex02_mdp.py").read_text()
+    done = inspect.getsource(load_exercise_module(SOLUTION_DIR, "ex02_mdp").discounted_return)
+    start = text.index("def discounted_return")
+    end = text.index("def bellman_expectation_backup")
+    (work / "ex02_mdp.py").write_text(text[:start] + done + "\n\n" + text[end:])
+    text = (work / "ex04_td.py").read_text()
+    marker = 'raise NotImplementedError("only `terminated`'
+    line = next(ln for ln in text.splitlines() if marker in ln)
+    wrong = "    return reward + gamma * (1 - (terminated or truncated)) * next_value"
+    (work / "ex04_td.py").write_text(text.replace(line, wrong))
+
+    env = {**os.environ, "RLCORE_EXERCISES_DIR": str(work)}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/exercises", "--student", "-q", "-rfx",
+                           "-p", "no:cacheprovider", "-k", "discounted_return or td_target"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    assert "2 failed, 2 passed" in out, out
+    assert "expected 5.5, got 1; hint:" in out, out  # wrong answer: one line
+    assert "raised ValueError" in out and "(at ex04_td.py:" in out, out  # crash: where, not a traceback
+    assert "Traceback" not in out and "def check_" not in out and "During handling" not in out, out
+    assert "done         ex02_mdp.discounted_return" in out, out
