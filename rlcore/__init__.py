@@ -14,9 +14,11 @@ from rlcore.dp import (
 )
 from rlcore.envs import (
     LAYOUTS,
+    CharLanguageEnv,
     GridWorld,
     TabularEnv,
     TreatmentModel,
+    Vocabulary,
     chronic_disease_model,
     pooled_model,
     sepsis_model,
@@ -61,4 +63,27 @@ __all__ = [
     "ope_convergence", "find_wis_trap",
     "treatment_table", "subgroup_analysis", "lagrangian_sweep", "constrained_policy", "constrained_lp",
     "pareto_sweep",
+    # language MDP and policy gradients (torch is imported on first use)
+    "Vocabulary", "CharLanguageEnv",
+    "CharLM", "Rollout", "sample", "pretrain", "pretrained", "save", "load",
+    "ReinforceConfig", "PPOConfig", "PGResult", "reinforce", "ppo",
 ]
+
+# The neural half of the package needs torch; load it only when one of its names is used,
+# so the tabular tour (`rlcore demo`) starts in a fraction of a second.
+_LAZY = {name: "rlcore.nn" for name in ("CharLM", "Rollout", "sample", "pretrain", "pretrained", "save", "load")}
+_LAZY.update({name: "rlcore.pg" for name in ("ReinforceConfig", "PPOConfig", "PGResult", "reinforce", "ppo")})
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rlcore' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

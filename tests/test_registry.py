@@ -17,3 +17,8 @@ def test_registered_env(env_id):
     s, _ = env.reset(seed=0)
     assert env.observation_space.contains(s)
     check_env(env.unwrapped, skip_render_check=True)
+
+
+def test_every_public_name_resolves():
+    missing = [name for name in rlcore.__all__ if not hasattr(rlcore, name)]
+    assert missing == []

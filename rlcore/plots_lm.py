@@ -1,0 +1,67 @@
+"""Figures for the language-model chapters: sampling settings and policy-gradient training curves.
+
+Like :mod:`rlcore.plots`, these functions only draw results computed elsewhere
+(:func:`rlcore.pg.sampling_sweep`, :class:`rlcore.pg.PGResult`) and return a
+``matplotlib.figure.Figure`` without showing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from rlcore.plots import smooth
+
+__all__ = ["plot_sampling_sweep", "plot_pg_history"]
+
+
+def plot_sampling_sweep(sweep: Mapping[str, np.ndarray], *, diversity: str = "distinct",
+                        title: str = "Sampling: reward versus diversity") -> Figure:
+    """Reward (left) and diversity (right) against the temperature, one line per ``top_p``.
+
+    ``sweep`` is the dict returned by :func:`rlcore.pg.sampling_sweep`;
+    ``diversity`` is ``"distinct"`` or ``"entropy_bits"``.
+    """
+    if diversity not in ("distinct", "entropy_bits"):
+        raise ValueError(f"diversity must be 'distinct' or 'entropy_bits', got {diversity!r}")
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.5), layout="constrained")
+    taus = sweep["temperatures"]
+    for j, p in enumerate(sweep["top_ps"]):
+        axes[0].plot(taus, sweep["reward"][:, j], marker="o", label=f"top-p = {p:g}")
+        axes[1].plot(taus, sweep[diversity][:, j], marker="o", label=f"top-p = {p:g}")
+    axes[0].set_ylabel("mean reward $R(x)$")
+    axes[1].set_ylabel("fraction of distinct texts" if diversity == "distinct" else "text entropy (bits)")
+    for ax in axes:
+        ax.set_xlabel(r"temperature $\tau$")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    return fig
+
+
+def plot_pg_history(histories: Mapping[str, Mapping[str, np.ndarray]],
+                    keys: Sequence[str] = ("reward", "kl_ref", "entropy"), *, window: int = 5,
+                    x: str = "iteration") -> Figure:
+    """One panel per statistic in ``keys``, one line per run (e.g. ``{"PPO": res.history, ...}``).
+
+    ``x`` is ``"iteration"`` or ``"time"`` (wall-clock seconds, from ``history["time"]``).
+    Curves are smoothed with a ``window``-iteration moving average; keys a run lacks are skipped.
+    """
+    if x not in ("iteration", "time"):
+        raise ValueError(f"x must be 'iteration' or 'time', got {x!r}")
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.2), layout="constrained", squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for label, hist in histories.items():
+            if key not in hist:
+                continue
+            y = smooth(np.atleast_2d(np.asarray(hist[key], dtype=float)), window)[0]
+            xs = np.arange(1, len(y) + 1) if x == "iteration" else np.asarray(hist["time"])[-len(y):]
+            ax.plot(xs, y, label=label)
+        ax.set_title(key)
+        ax.set_xlabel("iteration" if x == "iteration" else "seconds")
+        ax.grid(True, alpha=0.3)
+    axes[0][0].legend()
+    return fig
