@@ -23,7 +23,7 @@ from rlcore.mdp import TabularMDP
 from rlcore.policies import check_mask
 
 __all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration",
-           "value_iteration", "bellman_optimality_residual", "as_policy_table", "proper_policy"]
+           "value_iteration", "bellman_optimality_residual", "as_policy_table", "policy_table", "proper_policy"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -55,32 +55,38 @@ class DPResult:
     history: np.ndarray = field(repr=False)
 
 
-def as_policy_table(mdp: TabularMDP, pi: Any) -> np.ndarray:
+def policy_table(pi: Any, n_states: int, n_actions: int, name: str = "pi") -> np.ndarray:
     """Validate ``pi`` and return it as an ``[S, A]`` table ``pi[s, a] = pi(a|s)``.
 
-    ``pi`` is either an ``[S, A]`` probability table or an ``[S]`` array of actions.
+    ``pi`` is either an ``[S, A]`` probability table or an ``[S]`` array of actions;
+    ``name`` is the argument name used in error messages.
     """
-    S, A = mdp.n_states, mdp.n_actions
+    S, A = n_states, n_actions
     pi = np.asarray(pi)
     if pi.shape == (S,):
         if not np.issubdtype(pi.dtype, np.integer):
-            raise TypeError(f"a deterministic policy must hold integer actions, got dtype {pi.dtype}")
+            raise TypeError(f"{name}: a deterministic policy must hold integer actions, got dtype {pi.dtype}")
         if pi.min() < 0 or pi.max() >= A:
-            raise ValueError(f"policy actions must lie in [0, {A}), got values in [{pi.min()}, {pi.max()}]")
+            raise ValueError(f"{name}: actions must lie in [0, {A}), got values in [{pi.min()}, {pi.max()}]")
         table = np.zeros((S, A))
         table[np.arange(S), pi] = 1.0
         return table
     if pi.shape != (S, A):
-        raise ValueError(f"pi must be an [S, A] = ({S}, {A}) table or an [S] = ({S},) action array, "
-                         f"got shape {pi.shape}")
+        raise ValueError(f"{name} must be an [S, A] = ({S}, {A}) probability table or an [S] = ({S},) action "
+                         f"array, got shape {pi.shape}")
     pi = pi.astype(np.float64)
     if not np.all(np.isfinite(pi)) or (pi < 0).any():
-        raise ValueError("pi must hold finite, non-negative probabilities")
+        raise ValueError(f"{name} must hold finite, non-negative probabilities")
     sums = pi.sum(axis=1)
     if np.abs(sums - 1).max() > 1e-6:
         s = int(np.abs(sums - 1).argmax())
-        raise ValueError(f"each row of pi must sum to 1, row {s} sums to {sums[s]:.6g}")
+        raise ValueError(f"each row of {name} must sum to 1, row {s} sums to {sums[s]:.6g}")
     return pi
+
+
+def as_policy_table(mdp: TabularMDP, pi: Any) -> np.ndarray:
+    """:func:`policy_table` for the states and actions of ``mdp``."""
+    return policy_table(pi, mdp.n_states, mdp.n_actions)
 
 
 def _check_budget(tol: float, max_iterations: int) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.dp import as_policy_table, policy_evaluation
+from rlcore.dp import as_policy_table, policy_evaluation, policy_table
 from rlcore.mdp import TabularMDP
 from rlcore.policies import check_mask
 
@@ -56,25 +56,6 @@ OPE_METHODS = ("is", "wis", "pdis", "dr", "wdr", "fqe")
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
-def _policy_table(pi: Any, S: int, A: int, name: str = "pi") -> np.ndarray:
-    pi = np.asarray(pi)
-    if pi.shape == (S,):
-        if not np.issubdtype(pi.dtype, np.integer):
-            raise TypeError(f"{name}: a deterministic policy must hold integer actions, got dtype {pi.dtype}")
-        if pi.min() < 0 or pi.max() >= A:
-            raise ValueError(f"{name}: actions must lie in [0, {A}), got values in [{pi.min()}, {pi.max()}]")
-        table = np.zeros((S, A))
-        table[np.arange(S), pi] = 1.0
-        return table
-    if pi.shape != (S, A):
-        raise ValueError(f"{name} must be an [S, A] = ({S}, {A}) probability table or an [S] = ({S},) action "
-                         f"array, got shape {pi.shape}")
-    pi = pi.astype(float)
-    if (pi < 0).any() or np.abs(pi.sum(axis=1) - 1).max() > 1e-6:
-        raise ValueError(f"{name} rows must be probability distributions (non-negative, summing to 1)")
-    return pi
 
 
 # ------------------------------------------------------------------------ the log
@@ -175,7 +156,7 @@ def collect_logs(mdp: TabularMDP, behaviour: Any, n_episodes: int, *, horizon: i
     The same seed gives the same log. ``behaviour``: ``[S, A]`` table or ``[S]`` actions.
     """
     S, A = mdp.n_states, mdp.n_actions
-    b = _policy_table(behaviour, S, A, "behaviour")
+    b = policy_table(behaviour, S, A, "behaviour")
     H = horizon if horizon is not None else mdp.horizon
     if H is None or int(H) != H or H < 1:
         raise ValueError(f"horizon must be a positive integer (the MDP has none), got {horizon!r}")
@@ -327,7 +308,7 @@ def importance_sampling(data: LoggedData, pi: Any, method: str = "wis", *, n_boo
     """
     if method not in ("is", "wis", "pdis"):
         raise ValueError(f"method must be 'is', 'wis' or 'pdis', got {method!r}")
-    table = _policy_table(pi, data.n_states, data.n_actions)
+    table = policy_table(pi, data.n_states, data.n_actions)
     cum = np.cumprod(_ratios(data, table), axis=1)                     # w_{0:t}
     w = cum[:, -1]
     G = data.returns
@@ -400,7 +381,7 @@ def fitted_q_evaluation(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, n_b
     maximum-likelihood model of the log. Pairs never logged get ``Q = unseen_q``. No importance
     weights: low variance, but biased wherever the log is thin or ``pi`` leaves it.
     """
-    table = _policy_table(pi, data.n_states, data.n_actions)
+    table = policy_table(pi, data.n_states, data.n_actions)
     s0 = data.states[:, 0]
 
     def stat(u: np.ndarray | None) -> float:
@@ -429,7 +410,7 @@ def doubly_robust(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, weighted:
     ``weighted=True`` gives weighted DR (Thomas & Brunskill, 2016): each ``w_{i,0:t}`` is divided
     by its mean over episodes, ``sum_j w_{j,0:t} / N``, as WIS normalises IS (method ``"wdr"``).
     """
-    table = _policy_table(pi, data.n_states, data.n_actions)
+    table = policy_table(pi, data.n_states, data.n_actions)
     cum_raw = np.cumprod(_ratios(data, table), axis=1)
     H = data.horizon
     t_idx = np.arange(H)[None, :]
@@ -666,7 +647,7 @@ def find_wis_trap(mdp: TabularMDP, behaviour: Any, *, n_episodes: int = 200, mas
     Nothing is tuned per seed: every number is a genuine outcome of the procedure.
     """
     H = horizon if horizon is not None else mdp.horizon
-    b = _policy_table(behaviour, mdp.n_states, mdp.n_actions, "behaviour")
+    b = policy_table(behaviour, mdp.n_states, mdp.n_actions, "behaviour")
     true_b = true_value(mdp, b, H)
     first = None
     last = None

@@ -16,13 +16,14 @@ from matplotlib.figure import Figure
 if TYPE_CHECKING:
     from rlcore.envs.gridworld import GridWorld
 
-__all__ = ["plot_grid", "plot_convergence", "plot_learning_curves", "figure_to_array", "smooth"]
+__all__ = ["plot_grid", "plot_convergence", "plot_learning_curves", "figure_to_array", "smooth", "new_axes"]
 
 _ARROW_DX = np.array([0.0, 1.0, 0.0, -1.0])
 _ARROW_DY = np.array([-1.0, 0.0, 1.0, 0.0])  # row deltas: imshow puts row 0 at the top
 
 
-def _new_axes(ax, figsize):
+def new_axes(ax, figsize):
+    """``(fig, ax)``: a new constrained-layout figure of ``figsize``, or the figure that owns ``ax``."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     else:
@@ -48,7 +49,7 @@ def plot_grid(
     the grid has at most 150 cells).
     """
     H, W = env.shape
-    fig, ax = _new_axes(ax, (max(3.0, 0.55 * W + 1.5), max(2.5, 0.55 * H + 0.6)))
+    fig, ax = new_axes(ax, (max(3.0, 0.55 * W + 1.5), max(2.5, 0.55 * H + 0.6)))
     if V is not None:
         data = env.to_grid(V)
         data[env.grid == "G"] = np.nan  # terminal cells have no value worth colouring
@@ -111,7 +112,7 @@ def plot_convergence(histories: Mapping[str, np.ndarray] | np.ndarray, *, ax=Non
     """Residual per sweep on a log scale, one line per labelled history."""
     if not isinstance(histories, Mapping):
         histories = {"residual": histories}
-    fig, ax = _new_axes(ax, (5.5, 3.5))
+    fig, ax = new_axes(ax, (5.5, 3.5))
     for label, h in histories.items():
         h = np.asarray(h, dtype=float)
         ax.semilogy(np.arange(1, len(h) + 1), np.maximum(h, 1e-300), label=label)
@@ -134,7 +135,7 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], *, window: int = 10, 
     """
     if band not in ("std", "sem"):
         raise ValueError(f"band must be 'std' or 'sem', got {band!r}")
-    fig, ax = _new_axes(ax, (6.0, 3.8))
+    fig, ax = new_axes(ax, (6.0, 3.8))
     for label, runs in curves.items():
         runs = np.atleast_2d(np.asarray(runs, dtype=float))
         sm = smooth(runs, window)

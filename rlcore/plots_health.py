@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from rlcore.plots import new_axes
+
 if TYPE_CHECKING:
     from rlcore.envs.healthcare import TreatmentModel
     from rlcore.offline import OPEConvergence, OPEEstimate, TrapResult
@@ -23,17 +25,9 @@ __all__ = ["plot_subgroups", "plot_tradeoff", "plot_pareto", "plot_ope_convergen
            "plot_trap", "plot_chronic_policy"]
 
 
-def _axes(ax, figsize):
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    else:
-        fig = ax.figure
-    return fig, ax
-
-
 def plot_subgroups(report: SubgroupReport, *, ax=None, title: str | None = None) -> Figure:
     """Grouped bars: each subgroup's optimal value beside the value of the pooled policy, regret annotated."""
-    fig, ax = _axes(ax, (6, 3.5))
+    fig, ax = new_axes(ax, (6, 3.5))
     x = np.arange(len(report.subgroups))
     ax.bar(x - 0.2, report.optimal_value, 0.4, label="own optimal policy", color="tab:blue")
     ax.bar(x + 0.2, report.pooled_value, 0.4, label="one pooled policy", color="tab:orange")
@@ -52,7 +46,7 @@ def plot_subgroups(report: SubgroupReport, *, ax=None, title: str | None = None)
 def plot_tradeoff(sweep: LagrangianSweep, constrained: ConstrainedResult | None = None, *, ax=None,
                   cost_label: str = "expected adverse events (discounted)", title: str | None = None) -> Figure:
     """Value versus expected adverse events of the Lagrangian policies, with the budget and the mixture."""
-    fig, ax = _axes(ax, (6, 4))
+    fig, ax = new_axes(ax, (6, 4))
     order = np.argsort(sweep.costs)
     ax.plot(sweep.costs[order], sweep.values[order], "o-", color="tab:blue", ms=4,
             label=r"deterministic $\pi_\lambda$")
@@ -71,7 +65,7 @@ def plot_tradeoff(sweep: LagrangianSweep, constrained: ConstrainedResult | None 
 
 def plot_pareto(front: ParetoFront, *, ax=None, title: str | None = None) -> Figure:
     """Outcome against burden of the scalarised optima; Pareto-optimal points joined, labelled by weight."""
-    fig, ax = _axes(ax, (6, 4))
+    fig, ax = new_axes(ax, (6, 4))
     p = front.pareto
     ax.scatter(front.burden[~p], front.outcome[~p], color="lightgrey", s=20, label="dominated")
     order = np.argsort(front.burden[p])
@@ -110,7 +104,7 @@ def plot_ope_convergence(conv: OPEConvergence, *, title: str | None = None) -> F
 def plot_ope_estimates(estimates: Mapping[str, OPEEstimate], true_value: float | None = None, *, ax=None,
                        title: str | None = None) -> Figure:
     """Point estimates with bootstrap intervals, one row per estimator, ESS in the labels, truth as a line."""
-    fig, ax = _axes(ax, (6, 0.5 + 0.5 * len(estimates)))
+    fig, ax = new_axes(ax, (6, 0.5 + 0.5 * len(estimates)))
     names = list(estimates)
     for i, k in enumerate(names):
         e = estimates[k]
@@ -130,7 +124,7 @@ def plot_ope_estimates(estimates: Mapping[str, OPEEstimate], true_value: float |
 
 def plot_trap(trap: TrapResult, *, ax=None) -> Figure:
     """Bars: WIS estimate versus exact value, for the clinicians and the learned policy."""
-    fig, ax = _axes(ax, (5.5, 3.5))
+    fig, ax = new_axes(ax, (5.5, 3.5))
     x = np.arange(2)
     ax.bar(x - 0.2, [trap.wis_clinician, trap.wis_learned], 0.4, label="WIS on the log", color="tab:gray")
     ax.bar(x + 0.2, [trap.true_clinician, trap.true_learned], 0.4, label="exact (model)", color="tab:blue")
@@ -145,7 +139,7 @@ def plot_trap(trap: TrapResult, *, ax=None) -> Figure:
 def plot_chronic_policy(model: TreatmentModel, policy: np.ndarray, V: np.ndarray | None = None, *,
                         ax=None, title: str | None = None) -> Figure:
     """Glucose band x complication grid of the chronic model, each cell naming the action (and value)."""
-    fig, ax = _axes(ax, (7.5, 3.8))
+    fig, ax = new_axes(ax, (7.5, 3.8))
     g_names, c_names = model.factors["glucose"], model.factors["complications"]
     nG, nC = len(g_names), len(c_names)
     pol = np.asarray(policy)[: nG * nC].reshape(nG, nC)

@@ -167,7 +167,7 @@ def test_improper_policy_with_gamma_one_raises_a_clear_error():
 @pytest.mark.parametrize("pi, error, message", [
     (np.zeros((3, 3)), ValueError, r"pi must be an \[S, A\]"),
     (np.full((6, 3), 0.5), ValueError, r"each row of pi must sum to 1"),
-    (np.full(6, 7), ValueError, r"policy actions must lie in \[0, 3\)"),
+    (np.full(6, 7), ValueError, r"pi: actions must lie in \[0, 3\)"),
     (np.full(6, 0.5), TypeError, r"deterministic policy must hold integer actions"),
 ])
 def test_policy_validation(pi, error, message):
