@@ -124,11 +124,15 @@ def solve(layout: str, gamma: float, slip: float, method: str) -> int:
     return 0
 
 
-def bench(quick: bool, as_json: bool) -> int:
+def bench(quick: bool, as_json: bool, suite: str) -> int:
     from rlcore.bench import as_json as to_json
-    from rlcore.bench import format_table, run_all
+    from rlcore.bench import format_table, run_all, run_language
 
-    results = run_all(quick=quick)
+    results = []
+    if suite in ("tabular", "all"):
+        results += run_all(quick=quick)
+    if suite in ("language", "all"):
+        results += run_language(time_budget=10.0 if quick else 60.0, pretrain_steps=200 if quick else 600)
     print(to_json(results) if as_json else format_table(results))
     return 0
 
@@ -157,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks of the tabular core (ratios measured side by side)",
                        description="Run the benchmarks and print measured times and ratios. "
                        "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
+    p.add_argument("--suite", choices=("tabular", "language", "all"), default="tabular",
+                   help="which benchmarks: the tabular core, the language model (about 3 minutes), or both "
+                   "(default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
@@ -171,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "solve":
             return solve(args.layout, args.gamma, args.slip, args.method)
         if args.command == "bench":
-            return bench(args.quick, args.json)
+            return bench(args.quick, args.json, args.suite)
         parser.print_help()
         return 0
     except (ValueError, TypeError) as exc:
