@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TABULAR = ["01_introduction", "02_mdps_and_gridworld", "03_dynamic_programming", "04_td_learning_and_exploration"]
+TABULAR = ["01_introduction", "02_mdps_and_gridworld", "03_dynamic_programming", "04_td_learning_and_exploration",
+           "05_language_mdp", "06_policy_gradients_ppo", "07_healthcare"]
 # The tabular notebooks; add later notebooks here once they follow the same conventions.
 NOTEBOOKS = [ROOT / "notebooks" / f"{stem}.ipynb" for stem in TABULAR]
 

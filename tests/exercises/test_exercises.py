@@ -27,19 +27,28 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+import torch
 
 from rlcore import GridWorld, policy_evaluation, value_iteration
 from rlcore.dp import ConvergenceWarning
+from rlcore.envs.healthcare import chronic_disease_model, sepsis_model
+from rlcore.envs.language import CharLanguageEnv, char_reward, enumerate_states, state_count, target_match
+from rlcore.nn import CharLM
+from rlcore.offline import collect_logs, importance_sampling, soften_policy
+from rlcore.pg import PPOConfig, collect, ppo_policy_loss
+from rlcore.pg import reinforce_loss as rl_reinforce_loss
 from rlcore.policies import boltzmann_probs as rl_boltzmann
 from rlcore.policies import epsilon_greedy_probs as rl_epsilon_greedy
+from rlcore.policies import filter_logits
 from rlcore.returns import discounted_returns, gae, td_target
+from rlcore.safety import mask_violations
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SOLUTION_DIR = HERE / "solutions"
 # RLCORE_EXERCISES_DIR lets the meta-tests grade a scratch copy of the stubs.
 STUDENT_DIR = Path(os.environ.get("RLCORE_EXERCISES_DIR", ROOT / "notebooks" / "exercises")).resolve()
-MODULES = ("ex02_mdp", "ex03_dp", "ex04_td")
+MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex05_language", "ex06_pg", "ex07_healthcare")
 _LOADED: dict[Path, ModuleType] = {}
 
 
@@ -453,6 +462,246 @@ def check_gae_limits(f):
     expect_close(f(r, v, 4.0, 0.5, 1.0, True), G - v, "lam=1, terminated (G_t - V(s_t)), gamma=0.5")
 
 
+# --------------------------------------------------------------------------- ex07: healthcare (teaching models)
+# Three hand-made episodes, H = 2, gamma = 0.5: returns G = (1, 1, 3), weights w = (2, 0, 2) -> WIS = 8 / 4 = 2.
+HAND_REWARDS = np.array([[1.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
+HAND_PI = np.array([[1.0, 1.0], [0.0, 1.0], [0.5, 1.0]])
+HAND_MU = np.array([[0.5, 1.0], [0.25, 1.0], [0.5, 0.5]])
+
+
+def chronic_log(epsilon: float = 0.3, n_episodes: int = 300, seed: int = 0):
+    """Chronic-disease model, its masked optimal policy, and a log of 'clinicians' who follow it w.p. 1 - epsilon."""
+    model = chronic_disease_model()
+    opt = value_iteration(model.mdp, mask=model.mask).policy
+    behaviour = soften_policy(opt, model.n_actions, epsilon, model.mask)
+    return model, opt, collect_logs(model.mdp, behaviour, n_episodes, horizon=8, seed=seed)
+
+
+def logged_probs(log, table):
+    """``pi(a_t|s_t)`` of the logged actions (1 after an episode ended) and the logged ``mu(a_t|s_t)``."""
+    return np.where(log.valid, table[log.states, log.actions], 1.0), log.behaviour_probs
+
+
+@check("ex07_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
+def check_wis_by_hand(f):
+    expect_close(f(HAND_REWARDS, HAND_PI, HAND_MU, 0.5), 2.0, "three hand-made episodes, gamma=0.5")
+    expect_close(f(HAND_REWARDS[:1], HAND_PI[:1], HAND_MU[:1], 0.9), 1.0, "one episode (WIS is its return)")
+    got = f(HAND_REWARDS[1:2], HAND_PI[1:2], HAND_MU[1:2], 0.5)
+    expect(got is not None and np.isnan(got), f"only a zero-weight episode: expected nan, got {got!r}")
+
+
+@check("ex07_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
+def check_wis_matches_rlcore(f):
+    model, opt, log = chronic_log()
+    soft_target = soften_policy(opt, model.n_actions, 0.1, model.mask)
+    for name, table in (("deterministic optimal policy", np.eye(model.n_actions)[opt]),
+                        ("softened policy", soft_target)):
+        expected = importance_sampling(log, table, "wis", n_bootstrap=0).value
+        expect_close(f(log.rewards, *logged_probs(log, table), log.gamma), expected,
+                     f"WIS of the {name} on 300 logged chronic-disease episodes (rlcore.offline)")
+
+
+@check("ex07_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
+def check_ess_by_hand(f):
+    expect_close(f([0.0] * 8 + [1.0, 9.0]), 100 / 82, "weights 0 x 8, 1, 9 (the chapter's example)")
+    expect_close(f([2.0, 2.0, 2.0, 2.0]), 4.0, "four equal weights")
+    expect_close(f([0.0, 0.0, 0.0]), 0.0, "all weights zero")
+
+
+@check("ex07_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
+def check_ess_matches_rlcore(f):
+    model, opt, log = chronic_log(epsilon=0.4, seed=1)
+    target = soften_policy(opt, model.n_actions, 0.05, model.mask)
+    pi_p, mu_p = logged_probs(log, target)
+    expected = importance_sampling(log, target, "wis", n_bootstrap=0).ess
+    expect_close(f(np.prod(pi_p / mu_p, axis=1)), expected, "ESS of 300 chronic-disease trajectory weights")
+
+
+@check("ex07_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
+def check_masked_by_hand(f):
+    Q = np.array([[5.0, 1.0, -2.0], [-1.0, -3.0, -0.5], [2.0, 2.0, 0.0]])
+    mask = np.array([[False, True, True], [True, True, False], [True, True, True]])
+    Q_before = Q.copy()
+    expect_close(f(Q, mask), [1, 0, 0], "Q with the best action masked in rows 0 and 1 (ties: lowest index)")
+    expect_close(Q, Q_before, "the Q you were given (it must not be modified)")
+    expect_close(f(np.where(mask, Q, -np.inf), mask), [1, 0, 0], "the same Q with -inf at the masked entries")
+
+
+@check("ex07_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
+def check_masked_matches_value_iteration(f):
+    for model in (chronic_disease_model("older"), chronic_disease_model("ckd"), sepsis_model()):
+        mdp, mask = model.mdp, model.mask
+        res = value_iteration(mdp, mask=mask, tol=1e-10)
+        where = f"{model.name} model, subgroup {model.subgroup}"
+        got = np.asarray(f(mdp.q_from_v(res.V), mask))
+        expect(got.shape == (mdp.n_states,), f"{where}: expected shape ({mdp.n_states},), got {got.shape}")
+        bad = mask_violations(got.astype(int), mask, mdp.terminal)
+        expect(bad == 0, f"{where}: your policy takes a contraindicated action in {bad} state(s)")
+        expect_close(got, res.policy, f"{where}: greedy policy of value iteration's Q")
+
+
+# --------------------------------------------------------------------------- ex05: the language MDP
+@check("ex05_language", "token_returns", "add final_reward to the last r_t; G_t = r_t + gamma G_{t+1}")
+def check_token_returns_by_hand(f):
+    expect_close(f([0.0, 0.0, 0.0], 1.0, 0.5), [0.25, 0.5, 1.0], "3 tokens, delayed reward 1 only, gamma=0.5")
+    expect_close(f([0.1, 0.0, 0.2], 2.0, 1.0), [2.3, 2.2, 2.2], "immediate [0.1, 0, 0.2], delayed reward 2, gamma=1")
+    expect_close(f([0.0], 3.0, 0.9), [3.0], "a one-token text (EOS straight away), delayed reward 3")
+
+
+@check("ex05_language", "token_returns", "the rewards must add up exactly as CharLanguageEnv pays them")
+def check_token_returns_match_the_env(f):
+    bonus = char_reward({"a": 0.1, "c": -0.2})
+    full = CharLanguageEnv("abc", 5, delayed_reward=target_match("cab"), immediate_reward=bonus)
+    only_immediate = CharLanguageEnv("abc", 5, immediate_reward=bonus)
+    eos = full.vocab.EOS
+    for actions in ([2, 0, 1, eos], [0, 0, 2, 1, 0], [eos], [1, 2, eos]):
+        rewards, _ = full.reward_sequence(actions)
+        immediate, _ = only_immediate.reward_sequence(actions)
+        final = target_match("cab")(full.vocab.decode(actions))
+        for gamma in (1.0, 0.9):
+            expected = discounted_returns(np.asarray(rewards, dtype=float), gamma)
+            text = full.vocab.decode(actions)
+            expect_close(f(np.asarray(immediate), final, gamma), expected,
+                         f"text {text!r} (target 'cab', char bonus a=+0.1, c=-0.2), gamma={gamma}")
+
+
+@check("ex05_language", "prefix_state_count", "sum over t = 0..T' of n_chars**t, T' = max_len or min(window, max_len)")
+def check_state_count_by_hand(f):
+    for args, expected, what in (((2, 2), 7, "2 characters, T=2: '', a, b, aa, ab, ba, bb"),
+                                 ((3, 1), 4, "3 characters, T=1"),
+                                 ((2, 5, 2), 7, "2 characters, T=5, window=2"),
+                                 ((27, 20), state_count(27, 20), "27 characters, T=20 (exact integer)")):
+        got = f(*args)
+        expect(got is not None and not isinstance(got, float) and got == expected,
+               f"{what}: expected {expected}, got {got!r}")
+
+
+@check("ex05_language", "prefix_state_count", "every observation the env can show you is one state")
+def check_state_count_matches_enumeration(f):
+    for chars, T, window in (("ab", 3, None), ("abc", 2, None), ("ab", 4, 2), ("abc", 3, 1), ("abcd", 2, 5)):
+        expected = enumerate_states(CharLanguageEnv(chars, T, window=window))
+        got = f(len(chars), T, window)
+        expect(got == expected, f"{len(chars)} characters, T={T}, window={window}: "
+                                f"expected {expected} (counted by enumerate_states), got {got!r}")
+
+
+@check("ex05_language", "top_p_probs", "keep a token while the mass *before* it is < p, then renormalise")
+def check_top_p_by_hand(f):
+    probs = np.array([0.5, 0.3, 0.15, 0.05])
+    expect_close(f(probs, 0.7), [0.625, 0.375, 0.0, 0.0], "probs [0.5, 0.3, 0.15, 0.05], p=0.7")
+    expect_close(f(probs, 0.81), np.array([0.5, 0.3, 0.15, 0.0]) / 0.95, "the same probs, p=0.81")
+    expect_close(f(probs, 0.1), [1.0, 0.0, 0.0, 0.0], "p=0.1 (the most probable token always survives)")
+    expect_close(f(probs, 1.0), probs, "p=1 (nothing is filtered)")
+    expect_close(f(probs[[3, 0, 2, 1]], 0.7), [0.0, 0.625, 0.0, 0.375],
+                 "probs [0.05, 0.5, 0.15, 0.3], p=0.7 (answer in the original order)")
+
+
+@check("ex05_language", "top_p_probs", "the same distribution that rlcore.policies.filter_logits samples from")
+def check_top_p_matches_rlcore(f):
+    rng = np.random.default_rng(12)
+    for _ in range(10):
+        probs = rng.dirichlet(np.ones(8) * 0.7)
+        for p in (0.35, 0.65, 0.95):
+            z = filter_logits(torch.log(torch.tensor(probs, dtype=torch.float64)), top_p=p)
+            expected = torch.softmax(z, dim=-1).numpy()
+            expect_close(f(probs, p), expected, f"random distribution over 8 tokens, p={p}")
+
+
+# --------------------------------------------------------------------------- ex06: policy gradients and PPO
+PG_LOGP = torch.tensor([[-1.0, -2.0, -3.0], [-0.5, -1.5, -9.0]])
+PG_MASK = torch.tensor([[True, True, False], [True, True, True]])
+PG_RETURNS = torch.tensor([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]])
+PG_BASELINE = torch.full((2, 3), 0.5)
+
+
+def _value(loss) -> float:
+    """A loss as a float, whatever the student returned (a Mismatch if it is not a number)."""
+    try:
+        return float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+    except (TypeError, ValueError):
+        raise Mismatch(f"expected a 0-dim tensor, got {type(loss).__name__} {loss!r:.80}") from None
+
+
+@check("ex06_pg", "reinforce_loss", "L = -(1/B) sum_b sum_t m log pi (G_t - b_t); padding contributes nothing")
+def check_reinforce_by_hand(f):
+    # advantages [[0.5, 0.5, pad], [1.5, 1.5, 1.5]]: per text 1.5 and 16.5, mean over the 2 texts 9.
+    expect_close(_value(f(PG_LOGP, PG_RETURNS, PG_BASELINE, PG_MASK)), 9.0, "2 texts of 2 and 3 tokens, b=0.5")
+    expect_close(_value(f(PG_LOGP, PG_RETURNS, None, PG_MASK)), 12.5, "the same texts, no baseline")
+
+
+@check("ex06_pg", "reinforce_loss", "only log pi carries gradient: detach (G_t - b_t)")
+def check_reinforce_gradient(f):
+    logp = PG_LOGP.clone().requires_grad_(True)
+    returns = PG_RETURNS.clone().requires_grad_(True)
+    baseline = PG_BASELINE.clone().requires_grad_(True)
+    loss = f(logp, returns, baseline, PG_MASK)
+    expect(isinstance(loss, torch.Tensor) and loss.requires_grad,
+           f"expected a torch tensor that depends on logprobs, got {type(loss).__name__}")
+    loss.backward()
+    expect_close(logp.grad.numpy(), (-(PG_RETURNS - PG_BASELINE) * PG_MASK / 2).numpy(),
+                 "d loss / d logprobs (= -m (G - b) / B)")
+    for name, t in (("returns", returns), ("baseline", baseline)):
+        expect(t.grad is None or not t.grad.any(), f"the loss sends gradient into the {name}: detach them")
+
+
+@check("ex06_pg", "reinforce_loss", "sum over the tokens of each text, then average over the texts")
+def check_reinforce_matches_rlcore(f):
+    g = torch.Generator().manual_seed(13)
+    logp = -torch.rand(5, 7, generator=g, dtype=torch.float64) * 3
+    G, b = torch.randn(5, 7, generator=g, dtype=torch.float64), torch.randn(5, 7, generator=g, dtype=torch.float64)
+    mask = torch.arange(7)[None, :] < torch.tensor([7, 3, 1, 5, 6])[:, None]
+    for baseline in (b, None):
+        expected = rl_reinforce_loss(logp, G, baseline, mask, "seq-mean-token-sum")
+        expect_close(_value(f(logp, G, baseline, mask)), float(expected),
+                     f"5 random texts of 1..7 tokens, {'a random' if baseline is not None else 'no'} baseline")
+
+
+@check("ex06_pg", "ppo_clipped_loss", "loss = -mean min(rho A, clip(rho, 1 - eps, 1 + eps) A)")
+def check_ppo_by_hand(f):
+    cases = [(1.5, 1.0, -1.2, "rho=1.5, A=+1: the gain is capped at 1 + eps"),
+             (0.5, 1.0, -0.5, "rho=0.5, A=+1: a worse ratio is not clipped"),
+             (0.5, -1.0, 0.8, "rho=0.5, A=-1: the gain is capped at 1 - eps"),
+             (1.5, -1.0, 1.5, "rho=1.5, A=-1: a worse ratio is not clipped"),
+             (1.0, 2.0, -2.0, "rho=1, A=+2: the first minibatch of PPO")]
+    for rho, adv, expected, what in cases:
+        expect_close(f(np.array([rho]), np.array([adv]), 0.2), expected, f"{what} (eps=0.2)")
+    rho, adv = np.array([c[0] for c in cases]), np.array([c[1] for c in cases])
+    expect_close(f(rho, adv, 0.2), np.mean([c[2] for c in cases]), "all five tokens at once (the mean)")
+
+
+@check("ex06_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.pg.ppo_policy_loss")
+def check_ppo_matches_rlcore(f):
+    rng = np.random.default_rng(14)
+    ratio, adv = np.exp(rng.normal(scale=0.3, size=50)), rng.normal(size=50)
+    log_ratio, zeros = torch.tensor(np.log(ratio)), torch.zeros(50, dtype=torch.float64)
+    for eps in (0.1, 0.2, 0.3):
+        expected, _ = ppo_policy_loss(log_ratio, zeros, torch.tensor(adv), torch.ones(50, dtype=torch.bool), eps)
+        expect_close(f(ratio, adv, eps), float(expected), f"50 random tokens, eps={eps}")
+
+
+@check("ex06_pg", "kl_penalised_rewards", "r~_t = r_t - kl_coef (log pi - log pi_ref) on real tokens, 0 on padding")
+def check_kl_rewards_by_hand(f):
+    task = np.array([[0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    logp = np.array([[-1.0, -2.0, -0.5], [-1.0, -1.0, -7.0]])
+    ref = np.array([[-1.5, -1.0, -0.5], [-2.0, -1.0, -3.0]])
+    mask = np.array([[True, True, True], [True, True, False]])
+    expect_close(f(task, logp, ref, mask, 0.1), [[-0.05, 0.1, 1.0], [-0.1, 2.0, 0.0]],
+                 "two hand-made texts, kl_coef=0.1")
+    expect_close(f(task, logp, ref, mask, 0.0), task * mask, "kl_coef=0 (the task rewards)")
+
+
+@check("ex06_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.pg.collect)")
+def check_kl_rewards_match_rlcore(f):
+    env = CharLanguageEnv("ab", 4, delayed_reward=target_match("ab"))
+    model = CharLM("ab", embed_dim=8, hidden_dim=8, seed=0)
+    ref = CharLM("ab", embed_dim=8, hidden_dim=8, seed=1)
+    for kl_coef in (0.3, 2.0):
+        batch = collect(model, env, PPOConfig(batch_size=16, kl_coef=kl_coef), ref, torch.Generator().manual_seed(15))
+        got = f(batch.task_rewards.numpy(), batch.old_logprobs.numpy(), batch.ref_logprobs.numpy(),
+                batch.mask.numpy(), kl_coef)
+        expect_close(got, batch.rewards.numpy(), f"16 sampled texts of a tiny model, kl_coef={kl_coef}", atol=1e-5)
+
+
 # --------------------------------------------------------------------------- the graded test
 def _where(exc: BaseException) -> str:
     """The last line of the student's file in the traceback, as 'file:line'."""
@@ -555,13 +804,18 @@ def test_every_exercise_function_is_checked(module: str) -> None:
 # Plausible wrong answers. Each must be caught by at least one check of its function, with a Mismatch.
 def _mutants() -> dict[str, list[tuple[str, Callable]]]:
     sol = {m: load_exercise_module(SOLUTION_DIR, m) for m in MODULES}
-    ex2, ex3, ex4 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"]
+    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex07_healthcare"]
+    ex5, ex6 = sol["ex05_language"], sol["ex06_pg"]
 
     def gauss_seidel_sweep(P, R, gamma, pi, V):
         V = np.array(V, dtype=float)
         for s in range(len(V)):
             V[s] = pi[s] @ (R[s] + gamma * P[s] @ V)
         return V
+
+    def wis_summed_ratios(rewards, pi_probs, mu_probs, gamma):
+        w = np.sum(np.asarray(pi_probs) / mu_probs, axis=1)
+        return float(w @ (np.asarray(rewards) @ gamma ** np.arange(np.shape(rewards)[1])) / w.sum())
 
     def in_place_q(Q, s, a, r, s_next, terminated, alpha, gamma):
         target = r + (0.0 if terminated else gamma * np.max(Q[s_next]))
@@ -601,7 +855,61 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
                                     ex4.gae_advantages(r, v, lv, g, lam, False)),
                                    ("no lambda", lambda r, v, lv, g, lam, te:
                                     ex4.gae_advantages(r, v, lv, g, 1.0, te))],
+        "ex07_healthcare.weighted_importance_sampling": [
+            ("ordinary IS (divides by N)", lambda r, p, m, g: float(
+                np.mean(np.prod(np.asarray(p) / m, axis=1) * (np.asarray(r) @ g ** np.arange(np.shape(r)[1]))))),
+            ("no discount", lambda r, p, m, g: ex7.weighted_importance_sampling(r, p, m, 1.0)),
+            ("sums the ratios", wis_summed_ratios)],
+        "ex07_healthcare.effective_sample_size": [
+            ("inverted", lambda w: float(np.sum(np.square(w)) / max(np.sum(w) ** 2, 1e-300))),
+            ("counts the episodes", lambda w: float(len(w)))],
+        "ex07_healthcare.masked_greedy_policy": [
+            ("ignores the mask", lambda Q, mask: np.asarray(Q).argmax(axis=1)),
+            ("masks with 0 instead of -inf", lambda Q, mask: np.where(mask, Q, 0.0).argmax(axis=1))],
+        "ex05_language.token_returns": [
+            ("no discount", lambda imm, R, g: ex5.token_returns(imm, R, 1.0)),
+            ("immediate rewards ignored", lambda imm, R, g: ex5.token_returns(np.zeros(len(imm)), R, g)),
+            ("delayed reward on the first token", lambda imm, R, g: ex5.token_returns(imm, 0.0, g)
+             + R * g ** np.arange(len(imm)) * (np.arange(len(imm)) == 0))],
+        "ex05_language.prefix_state_count": [
+            ("forgets the empty prefix", lambda n, T, w=None: ex5.prefix_state_count(n, T, w) - 1),
+            ("ignores the window", lambda n, T, w=None: ex5.prefix_state_count(n, T)),
+            ("counts full-length texts only", lambda n, T, w=None: n ** (T if w is None else min(w, T))),
+            ("float arithmetic", lambda n, T, w=None: float(sum(float(n) ** t for t in range(
+                (T if w is None else min(w, T)) + 1))))],
+        "ex05_language.top_p_probs": [
+            ("not renormalised", lambda pr, p: ex5.top_p_probs(pr, p) * np.asarray(pr)[
+                ex5.top_p_probs(pr, p) > 0].sum()),
+            ("mass up to and including the token", lambda pr, p: _nucleus_including(pr, p))],
+        "ex06_pg.reinforce_loss": [
+            ("baseline ignored", lambda lp, G, b, m: ex6.reinforce_loss(lp, G, None, m)),
+            ("token mean instead of per-text sum", lambda lp, G, b, m: ex6.reinforce_loss(lp, G, b, m)
+             * m.shape[0] / m.sum()),
+            ("returns not detached", lambda lp, G, b, m: torch.where(m, -lp * (G - (0 if b is None else b)), 0.0)
+             .sum(-1).mean()),
+            ("padding not masked", lambda lp, G, b, m: ex6.reinforce_loss(lp, G, b, torch.ones_like(m)))],
+        "ex06_pg.ppo_clipped_loss": [
+            ("max instead of min", lambda r, a, e: -float(np.mean(np.maximum(r * a, np.clip(r, 1 - e, 1 + e) * a)))),
+            ("no clipping", lambda r, a, e: -float(np.mean(np.asarray(r) * a))),
+            ("clipped term only", lambda r, a, e: -float(np.mean(np.clip(r, 1 - e, 1 + e) * a))),
+            ("objective instead of loss", lambda r, a, e: -ex6.ppo_clipped_loss(r, a, e))],
+        "ex06_pg.kl_penalised_rewards": [
+            ("toll with the wrong sign", lambda r, lp, ref, m, b: ex6.kl_penalised_rewards(r, ref, lp, m, b)),
+            ("padding not zeroed", lambda r, lp, ref, m, b: np.asarray(r) - b * (np.asarray(lp) - ref)),
+            ("toll only on the last token", lambda r, lp, ref, m, b: ex6.kl_penalised_rewards(
+                r, lp, ref, m, b) * (np.asarray(r) != 0) + np.asarray(r) * m * (np.asarray(r) == 0))],
     }
+
+
+def _nucleus_including(probs, p: float):
+    """Wrong top-p: keeps a token only while the mass *including* it is below p."""
+    probs = np.asarray(probs, dtype=float)
+    order = np.argsort(-probs, kind="stable")
+    keep = np.zeros(probs.shape, dtype=bool)
+    keep[order] = np.cumsum(probs[order]) < p
+    keep[order[0]] = True
+    out = np.where(keep, probs, 0.0)
+    return out / out.sum()
 
 
 def _n_sweeps(ex3: ModuleType, P, R, gamma, pi, n: int):
