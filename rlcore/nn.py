@@ -38,7 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rlcore.envs.language import Vocabulary
-from rlcore.policies import _check_sampling, filter_logits
+from rlcore.policies import _check_sampling, filter_logits, sample_logits
 
 __all__ = [
     "DEFAULT_CHARS", "ModelConfig", "CharLM", "Rollout", "sample", "score", "sequence_logprob",
@@ -203,10 +203,7 @@ def sample(model: CharLM, n: int, max_len: int, temperature: float = 1.0, top_k:
     inp = tokens[:, :1]
     for t in range(max_len):
         logits, val, hidden = model.step(inp, hidden)
-        z = filter_logits(logits[:, 0], temperature, top_k, top_p)
-        logp_all = torch.log_softmax(z, dim=-1)
-        a = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(-1)
-        lp = logp_all.gather(-1, a[:, None]).squeeze(-1)
+        a, lp = sample_logits(logits[:, 0], temperature, top_k, top_p, generator=generator)
         a = torch.where(alive, a, torch.full_like(a, v.PAD))
         tokens[:, t + 1] = a
         logprobs[:, t] = torch.where(alive, lp, torch.zeros_like(lp))

@@ -28,6 +28,17 @@ def random_mdp(seed: int, n_states: int = 6, n_actions: int = 3, gamma: float = 
     return TabularMDP.from_dense(P, R, gamma=gamma, terminal=terminal)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny torch models run fastest on one thread, and do not stall when other processes share the CPU."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture
 def mdp_factory():
     return random_mdp

@@ -33,13 +33,7 @@ K_SE = 4.0
 """Statistical tests accept an estimate within K_SE standard errors of the exact value."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models run fastest on one thread, and do not stall when other processes share the CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_model(chars="ab", seed=0):
