@@ -156,9 +156,7 @@ def policy_evaluation(
         import scipy.sparse as sp
         import scipy.sparse.linalg as spla
 
-        w = table[:, :, None] * mdp._cont  # [S, A, K], gamma and (1 - done) included
-        M = sp.csr_matrix((w.ravel(), (np.repeat(rows, w.shape[1] * w.shape[2]), mdp.next_state.ravel())),
-                          shape=(S, S))
+        M = mdp.policy_matrix(table)  # gamma P^pi, terminating transitions removed
         with warnings.catch_warnings():
             warnings.simplefilter("error", spla.MatrixRankWarning)
             try:

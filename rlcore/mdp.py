@@ -236,6 +236,33 @@ class TabularMDP:
         np.add.at(C, (s_idx[..., None], a_idx[..., None], self.next_state), self.prob * ~self.done)
         return C
 
+    def policy_matrix(self, pi_table: np.ndarray):
+        """Sparse ``gamma P^pi`` with terminating transitions removed, shape ``[S, S]``.
+
+        ``(gamma P^pi)[s, s'] = gamma sum_a pi(a|s) P(s'|s,a) (1 - done)``: the matrix of the
+        policy-evaluation system ``(I - gamma P^pi) V = R^pi`` (and, transposed, of the
+        discounted occupancy). ``pi_table`` is a validated ``[S, A]`` table.
+        """
+        import scipy.sparse as sp
+
+        S, A, K = self.prob.shape
+        w = pi_table[:, :, None] * self._cont
+        return sp.csr_matrix((w.ravel(), (np.repeat(np.arange(S), A * K), self.next_state.ravel())), shape=(S, S))
+
+    def with_reward(self, reward: Any) -> TabularMDP:
+        """The same dynamics, names and horizon with per-transition rewards ``reward[s, a, k]``.
+
+        ``reward`` is broadcast to ``[S, A, K]``, so an ``[S, A, 1]`` array gives ``R(s, a)``.
+        """
+        try:
+            reward = np.broadcast_to(np.asarray(reward, dtype=float), self.prob.shape)
+        except ValueError:
+            raise ValueError(f"reward must broadcast to the shape of prob {self.prob.shape}, "
+                             f"got {np.shape(reward)}") from None
+        return TabularMDP(self.next_state, self.prob, reward, self.done, gamma=self.gamma, terminal=self.terminal,
+                          initial=self.initial, state_names=self.state_names, action_names=self.action_names,
+                          horizon=self.horizon)
+
     # -------------------------------------------------------- Bellman backup
     def q_from_v(self, V: np.ndarray) -> np.ndarray:
         """One-step lookahead ``Q(s,a) = R(s,a) + gamma * sum_s' P(s'|s,a) V(s')``.

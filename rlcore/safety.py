@@ -47,11 +47,9 @@ def occupancy(mdp: TabularMDP, pi: Any, initial: Any = None) -> np.ndarray:
     import scipy.sparse.linalg as spla
 
     table = as_policy_table(mdp, pi)
-    S, A, K = mdp.prob.shape
     mu = mdp.initial if initial is None else np.asarray(initial, dtype=float)
-    w = table[:, :, None] * mdp.gamma * mdp.prob * ~mdp.done
-    M = sp.csr_matrix((w.ravel(), (np.repeat(np.arange(S), A * K), mdp.next_state.ravel())), shape=(S, S))
-    d_s = spla.spsolve((sp.identity(S, format="csc") - M.T).tocsc(), mu)
+    M = mdp.policy_matrix(table)
+    d_s = spla.spsolve((sp.identity(mdp.n_states, format="csc") - M.T).tocsc(), mu)
     return np.atleast_1d(d_s)[:, None] * table
 
 

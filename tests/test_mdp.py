@@ -190,3 +190,20 @@ def test_env_view_passes_gymnasium_check_env():
 
     check_env(random_mdp(2).to_env(max_episode_steps=20), skip_render_check=True)
     check_env(random_mdp(2, n_terminal=1).to_env(render_mode="ansi"))
+
+
+def test_with_reward_keeps_dynamics_and_broadcasts():
+    mdp = random_mdp(4, n_terminal=1)
+    new = mdp.with_reward(np.ones((mdp.n_states, mdp.n_actions, 1)))
+    np.testing.assert_array_equal(new.P, mdp.P)
+    np.testing.assert_allclose(new.R[~mdp.terminal], 1.0)
+    assert new.gamma == mdp.gamma and new.horizon == mdp.horizon
+    with pytest.raises(ValueError, match=r"reward must broadcast to the shape of prob"):
+        mdp.with_reward(np.ones((2, 2)))
+
+
+def test_policy_matrix_is_gamma_P_pi_without_terminations():
+    mdp = random_mdp(6, n_terminal=1)
+    pi = np.full((mdp.n_states, mdp.n_actions), 1 / mdp.n_actions)
+    expected = mdp.gamma * np.einsum("sa,sat->st", pi, mdp.continuation())
+    np.testing.assert_allclose(mdp.policy_matrix(pi).toarray(), expected, atol=1e-12)

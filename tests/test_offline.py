@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from rlcore import dp  # noqa: E402
+from rlcore import TabularMDP, dp  # noqa: E402
 from rlcore.envs import healthcare as hc  # noqa: E402
 from rlcore.offline import (  # noqa: E402
     behaviour_cloning,
@@ -183,7 +183,7 @@ def test_shape_errors(sepsis_setup):
     with pytest.raises(ValueError, match=r"behaviour must be an \[S, A\]"):
         collect_logs(m.mdp, b[:, :3], 10, seed=0)
     with pytest.raises(ValueError, match="horizon must be a positive integer"):
-        collect_logs(hc.with_reward(m.mdp, m.mdp.reward).__class__.from_dense(
+        collect_logs(TabularMDP.from_dense(
             np.ones((2, 1, 2)) / 2, np.zeros((2, 1)), gamma=0.9), np.zeros(2, dtype=int), 5, seed=0)
     with pytest.raises(ValueError, match="unknown OPE method"):
         evaluate_offline(log, opt, ("magic",), n_bootstrap=0)

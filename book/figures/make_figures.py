@@ -89,13 +89,6 @@ def _random_mdp(n_states: int, n_actions: int, n_successors: int, gamma: float, 
     return TabularMDP(next_state, prob, reward, gamma=gamma)
 
 
-def _with_reward(mdp: TabularMDP, reward) -> TabularMDP:
-    """The same dynamics with per-transition rewards ``reward[s, a, k]`` (broadcast to ``mdp.prob.shape``)."""
-    reward = np.broadcast_to(np.asarray(reward, dtype=float), mdp.prob.shape)
-    return TabularMDP(mdp.next_state, mdp.prob, reward, mdp.done, gamma=mdp.gamma,
-                      terminal=mdp.terminal, initial=mdp.initial)
-
-
 def _vi_errors(mdp: TabularMDP, V_star: np.ndarray, n_sweeps: int, floor: float = 0.0) -> np.ndarray:
     """``||V_k - V*||_inf`` for ``k = 0, 1, ...`` of value iteration from ``V_0 = 0`` (stops below ``floor``).
 
@@ -614,7 +607,7 @@ def fig07_kl_tradeoff() -> Figure:
     env = GridWorld.open(5, 5, step_reward=-0.04, goal_reward=1.0, gamma=0.95)
     true_mdp = env.mdp
     shiny = env.state_of(0, 4)
-    proxy_mdp = _with_reward(true_mdp, true_mdp.reward + 0.1 * (true_mdp.next_state == shiny))
+    proxy_mdp = true_mdp.with_reward(true_mdp.reward + 0.1 * (true_mdp.next_state == shiny))
     pi_ref = np.full((true_mdp.n_states, true_mdp.n_actions), 1 / true_mdp.n_actions)
     start = true_mdp.initial
 
@@ -622,7 +615,7 @@ def fig07_kl_tradeoff() -> Figure:
     kl, proxy, true = [], [], []
     for beta in betas:
         _, pi = _soft_value_iteration(proxy_mdp, pi_ref, beta)
-        kl_mdp = _with_reward(true_mdp, rel_entr(pi, pi_ref).sum(axis=1)[:, None, None])
+        kl_mdp = true_mdp.with_reward(rel_entr(pi, pi_ref).sum(axis=1)[:, None, None])
         kl.append(start @ policy_evaluation(kl_mdp, pi).V)
         proxy.append(start @ policy_evaluation(proxy_mdp, pi).V)
         true.append(start @ policy_evaluation(true_mdp, pi).V)
@@ -847,12 +840,12 @@ def fig09_pareto_front() -> Figure:
     benefit = rng.random((S, A)) + 0.3 * dose
     cost = 0.05 + 0.25 * dose + 0.05 * rng.random((S, A))
     base = _random_mdp(S, A, K, gamma=gamma, seed=2025)
-    mdp_r = _with_reward(base, benefit[:, :, None])
-    mdp_c = _with_reward(base, cost[:, :, None])
+    mdp_r = base.with_reward(benefit[:, :, None])
+    mdp_c = base.with_reward(cost[:, :, None])
     lambdas = np.linspace(0, 5, 60)
     v_r, v_c = [], []
     for lam in lambdas:
-        policy = value_iteration(_with_reward(base, (benefit - lam * cost)[:, :, None]), tol=1e-10).policy
+        policy = value_iteration(base.with_reward((benefit - lam * cost)[:, :, None]), tol=1e-10).policy
         v_r.append(base.initial @ policy_evaluation(mdp_r, policy).V)
         v_c.append(base.initial @ policy_evaluation(mdp_c, policy).V)
     v_r, v_c = np.array(v_r), np.array(v_c)

@@ -56,7 +56,7 @@ import numpy as np
 from rlcore.mdp import TabularMDP
 
 __all__ = [
-    "TreatmentModel", "chronic_disease_model", "sepsis_model", "pooled_model", "with_reward",
+    "TreatmentModel", "chronic_disease_model", "sepsis_model", "pooled_model",
     "CHRONIC_SUBGROUPS", "SEPSIS_SUBGROUPS", "GLUCOSE_BANDS", "COMPLICATIONS", "CHRONIC_ACTIONS",
     "SEPSIS_ACTIONS", "SEPSIS_FACTORS", "sepsis_state", "DISCLAIMER", "chronic_disease_env", "sepsis_env",
 ]
@@ -124,25 +124,15 @@ class TreatmentModel:
         Pareto sweep (vary the weights) and the Lagrangian (``w_adverse = lambda``).
         """
         wb = self.burden_weight if w_burden is None else float(w_burden)
-        return with_reward(self.mdp, w_outcome * self.outcome - wb * self.burden - w_adverse * self.adverse)
+        return self.mdp.with_reward(w_outcome * self.outcome - wb * self.burden - w_adverse * self.adverse)
 
     def component_mdp(self, component: str) -> TabularMDP:
         """Same dynamics with reward = one component, so that ``V^pi`` of it is its expected discounted total."""
-        return with_reward(self.mdp, getattr(self, component))
+        return self.mdp.with_reward(getattr(self, component))
 
     def env(self, max_episode_steps: int | None = None, render_mode: str | None = None):
         """The gymnasium ``Env`` view (seed it with ``reset(seed=...)``); horizon = ``mdp.horizon`` by default."""
         return self.mdp.to_env(max_episode_steps=max_episode_steps, render_mode=render_mode)
-
-
-def with_reward(mdp: TabularMDP, reward: np.ndarray) -> TabularMDP:
-    """Copy of ``mdp`` with per-transition rewards ``reward[s, a, k]`` (dynamics, names, horizon kept)."""
-    reward = np.asarray(reward, dtype=float)
-    if reward.shape != mdp.prob.shape:
-        raise ValueError(f"reward must have the shape of mdp.prob {mdp.prob.shape}, got {reward.shape}")
-    return TabularMDP(mdp.next_state, mdp.prob, reward, mdp.done, gamma=mdp.gamma, terminal=mdp.terminal,
-                      initial=mdp.initial, state_names=mdp.state_names, action_names=mdp.action_names,
-                      horizon=mdp.horizon)
 
 
 def pooled_model(models: list[TreatmentModel], weights: Any = None) -> TreatmentModel:
