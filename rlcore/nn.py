@@ -37,7 +37,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rlcore.envs.language import Vocabulary
+from rlcore.envs.language import Vocabulary, state_count
 from rlcore.policies import _check_sampling, filter_logits, sample_logits
 
 __all__ = [
@@ -255,7 +255,7 @@ def enumerate_sequences(vocab: Vocabulary, max_len: int) -> tuple[torch.Tensor, 
     """
     _check_len(max_len)
     n = vocab.n_chars
-    count = sum(n**t for t in range(max_len)) + n**max_len
+    count = state_count(n, max_len)  # one episode per prefix: EOS after a shorter one, or truncated at T
     if count > 2_000_000:
         raise ValueError(f"{count} sequences is too many to enumerate; use a smaller vocabulary or max_len")
     rows = []
