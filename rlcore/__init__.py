@@ -4,7 +4,7 @@ From a tabular MDP to policy gradients on a character-level language model,
 in small modules whose names follow the book's notation.
 """
 
-from rlcore.dp import (
+from rlcore.tabular.dp import (
     ConvergenceWarning,
     DPResult,
     bellman_optimality_residual,
@@ -23,8 +23,8 @@ from rlcore.envs import (
     pooled_model,
     sepsis_model,
 )
-from rlcore.mdp import TabularMDP
-from rlcore.offline import (
+from rlcore.core.mdp import TabularMDP
+from rlcore.health.offline import (
     LoggedData,
     OPEEstimate,
     behaviour_cloning,
@@ -39,7 +39,7 @@ from rlcore.offline import (
     soften_policy,
     true_value,
 )
-from rlcore.safety import (
+from rlcore.health.safety import (
     constrained_lp,
     constrained_policy,
     lagrangian_sweep,
@@ -47,7 +47,7 @@ from rlcore.safety import (
     subgroup_analysis,
     treatment_table,
 )
-from rlcore.td import TDResult, expected_sarsa, q_learning, sarsa
+from rlcore.tabular.td import TDResult, expected_sarsa, q_learning, sarsa
 
 __version__ = "0.1.0"
 
@@ -71,8 +71,8 @@ __all__ = [
 
 # The neural half of the package needs torch; load it only when one of its names is used,
 # so the tabular tour (`rlcore demo`) starts in a fraction of a second.
-_LAZY = {name: "rlcore.nn" for name in ("CharLM", "Rollout", "sample", "pretrain", "pretrained", "save", "load")}
-_LAZY.update({name: "rlcore.pg" for name in ("ReinforceConfig", "PPOConfig", "PGResult", "reinforce", "ppo")})
+_LAZY = {name: "rlcore.lm.nn" for name in ("CharLM", "Rollout", "sample", "pretrain", "pretrained", "save", "load")}
+_LAZY.update({name: "rlcore.lm.pg" for name in ("ReinforceConfig", "PPOConfig", "PGResult", "reinforce", "ppo")})
 
 
 def __getattr__(name: str):

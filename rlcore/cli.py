@@ -51,7 +51,7 @@ def demo(out: Path, episodes: int, seeds: int, progress: bool) -> int:
     from tqdm.auto import tqdm
 
     from rlcore import GridWorld, policy_evaluation, policy_iteration, q_learning, sarsa, value_iteration
-    from rlcore.plots import plot_convergence, plot_grid, plot_learning_curves
+    from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves
 
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -125,8 +125,8 @@ def solve(layout: str, gamma: float, slip: float, method: str) -> int:
 
 
 def bench(quick: bool, as_json: bool, suite: str) -> int:
-    from rlcore.bench import as_json as to_json
-    from rlcore.bench import format_table, run_all, run_language
+    from rlcore.bench.tabular import as_json as to_json
+    from rlcore.bench.tabular import format_table, run_all, run_language
 
     results = []
     if suite in ("tabular", "all"):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rlcore.bench import format_table, run_all
+from rlcore.bench.tabular import format_table, run_all
 
 
 @pytest.mark.benchmark

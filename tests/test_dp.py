@@ -19,7 +19,7 @@ from rlcore import (
     policy_iteration,
     value_iteration,
 )
-from rlcore.dp import proper_policy
+from rlcore.tabular.dp import proper_policy
 
 mdps = st.builds(
     random_mdp,

@@ -24,7 +24,7 @@ from rlcore.envs.language import (
     target_match,
     weighted_sum,
 )
-from rlcore.td import q_learning
+from rlcore.tabular.td import q_learning
 
 
 # ---------------------------------------------------------------- vocabulary

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import random_mdp
 
-from rlcore import TabularMDP, value_iteration
+from rlcore import TabularEnv, TabularMDP, value_iteration
 
 
 def two_state():
@@ -100,7 +100,7 @@ def test_from_gymnasium_merges_repeated_successors():
 
 def test_env_view_samples_the_model():
     mdp = random_mdp(3, n_states=4, n_actions=2, sparsity=0.0)
-    env = mdp.to_env()
+    env = TabularEnv(mdp)
     counts = np.zeros(4)
     n = 20_000
     env.reset(seed=1)
@@ -117,12 +117,12 @@ def test_env_view_samples_the_model():
 def test_env_view_truncates_at_horizon_and_is_seeded():
     P = np.ones((1, 1, 1))
     mdp = TabularMDP.from_dense(P, np.ones((1, 1)), gamma=1.0, horizon=3)
-    env = mdp.to_env()
+    env = TabularEnv(mdp)
     env.reset(seed=0)
     flags = [env.step(0)[2:4] for _ in range(3)]
     assert flags == [(False, False), (False, False), (False, True)]
-    a = random_mdp(5).to_env()
-    b = random_mdp(5).to_env()
+    a = TabularEnv(random_mdp(5))
+    b = TabularEnv(random_mdp(5))
     traj = []
     for e in (a, b):
         s, _ = e.reset(seed=42)
@@ -188,8 +188,8 @@ def test_from_gymnasium_rejects_envs_without_a_model():
 def test_env_view_passes_gymnasium_check_env():
     from gymnasium.utils.env_checker import check_env
 
-    check_env(random_mdp(2).to_env(max_episode_steps=20), skip_render_check=True)
-    check_env(random_mdp(2, n_terminal=1).to_env(render_mode="ansi"))
+    check_env(TabularEnv(random_mdp(2), max_episode_steps=20), skip_render_check=True)
+    check_env(TabularEnv(random_mdp(2, n_terminal=1), render_mode="ansi"))
 
 
 def test_with_reward_keeps_dynamics_and_broadcasts():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from rlcore.envs.language import Vocabulary
-from rlcore.nn import (
+from rlcore.lm.nn import (
     CharLM,
     count_parameters,
     enumerate_sequences,
@@ -20,7 +20,7 @@ from rlcore.nn import (
     score,
     sequence_logprob,
 )
-from rlcore.policies import filter_logits, sample_logits
+from rlcore.core.policies import filter_logits, sample_logits
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -152,7 +152,7 @@ def test_sample_rejects_bad_sizes(tiny, kw):
 
 
 def test_batched_sampling_is_faster_per_token():
-    from rlcore.pg import sampling_speedup
+    from rlcore.lm.pg import sampling_speedup
 
     m = CharLM(seed=0)
     assert sampling_speedup(m, max_len=12, batch_size=256, n_single=16)["speedup"] > 3
@@ -205,7 +205,7 @@ def test_loading_a_foreign_file_raises(tmp_path):
 
 
 def test_pretrained_helper_caches(tmp_path):
-    from rlcore.nn import pretrained
+    from rlcore.lm.nn import pretrained
 
     path = tmp_path / "sub" / "lm.safetensors"
     a = pretrained(steps=3, cache=path, embed_dim=8, hidden_dim=8)

@@ -1,4 +1,4 @@
-"""Learning from records: logs, off-policy evaluation against exact values, offline learning (rlcore.offline)."""
+"""Learning from records: logs, off-policy evaluation against exact values, offline learning (rlcore.health.offline)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from rlcore import TabularMDP, dp  # noqa: E402
+from rlcore import TabularMDP  # noqa: E402
+from rlcore.tabular import dp  # noqa: E402
 from rlcore.envs import healthcare as hc  # noqa: E402
-from rlcore.offline import (  # noqa: E402
+from rlcore.health.offline import (  # noqa: E402
     behaviour_cloning,
     collect_logs,
     doubly_robust,
@@ -26,8 +27,8 @@ from rlcore.offline import (  # noqa: E402
     soften_policy,
     true_value,
 )
-from rlcore.plots_health import plot_ope_convergence, plot_ope_estimates, plot_trap  # noqa: E402
-from rlcore.safety import mask_violations  # noqa: E402
+from rlcore.plots.health import plot_ope_convergence, plot_ope_estimates, plot_trap  # noqa: E402
+from rlcore.health.safety import mask_violations  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from rlcore.envs.language import CharLanguageEnv, char_reward, length_constraint, target_match, weighted_sum
-from rlcore.nn import CharLM, sample, score
-from rlcore.pg import (
+from rlcore.lm.nn import CharLM, sample, score
+from rlcore.lm.pg import (
     PPOConfig,
     ReinforceConfig,
     aggregate,
@@ -27,7 +27,7 @@ from rlcore.pg import (
     reinforce_loss,
     rollout_rewards,
 )
-from rlcore.returns import discounted_returns
+from rlcore.core.returns import discounted_returns
 
 K_SE = 4.0
 """Statistical tests accept an estimate within K_SE standard errors of the exact value."""
@@ -313,7 +313,7 @@ def test_bad_inputs_raise():
 @pytest.mark.benchmark
 def test_benchmark_targets():
     """About two minutes: deselected by default (``-m "not benchmark"``); run with ``-m benchmark``."""
-    from rlcore.pg import run_benchmark
+    from rlcore.lm.pg import run_benchmark
 
     out = run_benchmark(time_budget=60.0)
     assert out["ppo_fraction_of_max"] >= 0.9
@@ -328,8 +328,8 @@ def test_sampling_sweep_and_figures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlcore.pg import sampling_sweep
-    from rlcore.plots_lm import plot_pg_history, plot_sampling_sweep
+    from rlcore.lm.pg import sampling_sweep
+    from rlcore.plots.lm import plot_pg_history, plot_sampling_sweep
 
     env = mixed_env(4)
     sweep = sampling_sweep(tiny_model(seed=9), env, temperatures=(0.2, 2.0), top_ps=(1.0, 0.5), n=200)

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from rlcore import GridWorld, value_iteration
-from rlcore.plots import plot_convergence, plot_grid, plot_learning_curves, smooth
+from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves, smooth
 
 
 def test_plot_functions_return_figures_without_showing(monkeypatch):

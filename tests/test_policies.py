@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rlcore.policies import (
+from rlcore.core.policies import (
     UCB,
     Boltzmann,
     EpsilonGreedy,

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rlcore.returns import discounted_returns, gae, td_target
+from rlcore.core.returns import discounted_returns, gae, td_target
 
 
 def naive_returns(r, gamma):

@@ -6,8 +6,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rlcore import GridWorld, TabularMDP, expected_sarsa, policy_evaluation, q_learning, sarsa, value_iteration
-from rlcore.policies import UCB, Boltzmann, EpsilonGreedy, linear_decay
+from rlcore import GridWorld, TabularEnv, TabularMDP, expected_sarsa, policy_evaluation, q_learning, sarsa, value_iteration
+from rlcore.core.policies import UCB, Boltzmann, EpsilonGreedy, linear_decay
 
 LEARNERS = [q_learning, sarsa, expected_sarsa]
 
@@ -76,7 +76,7 @@ def _always_one(horizon: int) -> TabularMDP:
 
 def test_truncation_bootstraps_but_termination_does_not():
     gamma = 0.9
-    env = _always_one(horizon=5).to_env()
+    env = TabularEnv(_always_one(horizon=5))
     right = q_learning(env, n_episodes=400, alpha=0.1, epsilon=0.0, gamma=gamma, seed=0)
     # The task never ends, so Q = 1 / (1 - gamma) = 10 however often the clock cuts an episode.
     assert right.Q[0, 0] == pytest.approx(1 / (1 - gamma), rel=1e-3)
@@ -87,13 +87,13 @@ def test_truncation_bootstraps_but_termination_does_not():
     P = np.zeros((2, 1, 2))
     P[0, 0, 1] = 1.0
     P[1, 0, 1] = 1.0
-    ends = TabularMDP.from_dense(P, np.array([[1.0], [0.0]]), gamma=gamma, terminal=[1]).to_env()
+    ends = TabularEnv(TabularMDP.from_dense(P, np.array([[1.0], [0.0]]), gamma=gamma, terminal=[1]))
     term = q_learning(ends, n_episodes=200, alpha=0.1, epsilon=0.0, gamma=gamma, seed=0)
     assert term.Q[0, 0] == pytest.approx(1.0, rel=1e-6)
 
 
 def test_max_steps_is_a_truncation_that_bootstraps():
-    env = _always_one(horizon=10_000).to_env()
+    env = TabularEnv(_always_one(horizon=10_000))
     res = sarsa(env, n_episodes=300, alpha=0.1, epsilon=0.0, gamma=0.5, seed=0, max_steps=3)
     assert np.all(res.episode_lengths == 3)
     assert res.Q[0, 0] == pytest.approx(2.0, rel=1e-3)

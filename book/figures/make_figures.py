@@ -42,8 +42,8 @@ from rlcore import (
     sarsa,
     value_iteration,
 )
-from rlcore.plots import plot_convergence, plot_grid, plot_learning_curves, smooth
-from rlcore.policies import boltzmann_probs, epsilon_greedy_probs, greedy_policy
+from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves, smooth
+from rlcore.core.policies import boltzmann_probs, epsilon_greedy_probs, greedy_policy
 
 OUT_DIR = Path(__file__).resolve().parent
 DPI = 120
@@ -293,13 +293,13 @@ def ch03_temperature_topp() -> Figure:
     """Decoding controls applied to one fixed set of ten next-token logits.
 
     Left: the softmax (Boltzmann) distribution at three temperatures, from
-    rlcore.policies.boltzmann_probs, with its entropy. Right: at tau = 1, the
+    rlcore.core.policies.boltzmann_probs, with its entropy. Right: at tau = 1, the
     full distribution and the renormalised distributions after top-k (k = 3)
-    and nucleus top-p (p = 0.9) filtering, from rlcore.policies.filter_logits.
+    and nucleus top-p (p = 0.9) filtering, from rlcore.core.policies.filter_logits.
     """
     import torch
 
-    from rlcore.policies import filter_logits
+    from rlcore.core.policies import filter_logits
 
     logits = np.array([3, 2.5, 2, 1, 0.5, 0, -0.5, -1, -2, -3], dtype=float)
     tokens = np.arange(1, len(logits) + 1)
@@ -371,14 +371,14 @@ def ch04_bradley_terry() -> Figure:
 def ch04_ppo_clip() -> Figure:
     """The PPO clipped surrogate min(rho A, clip(rho, 1 - eps, 1 + eps) A), eps = 0.2, against the ratio rho.
 
-    Computed with rlcore.pg.ppo_policy_loss (its negative is the surrogate) and
+    Computed with rlcore.lm.pg.ppo_policy_loss (its negative is the surrogate) and
     differentiated with autograd: shaded regions are where the gradient is
     exactly zero, so the update cannot push the ratio further. Left A = +1,
     right A = -1; the dashed line is the unclipped objective rho A.
     """
     import torch
 
-    from rlcore.pg import ppo_policy_loss
+    from rlcore.lm.pg import ppo_policy_loss
 
     rho = np.linspace(0.005, 2.0, 400)
     fig, axes = _subplots(2, width=10.5, height=3.6, sharey=True)
@@ -413,7 +413,7 @@ def ch05_kl_tilted_policy() -> Figure:
     """The KL-regularised optimum pi*(y) proportional to pi_ref(y) exp(r(y) / beta) over six responses.
 
     pi* is a Boltzmann policy at temperature beta over the logits
-    r + beta log pi_ref (rlcore.policies.boltzmann_probs). Left: pi_ref and
+    r + beta log pi_ref (rlcore.core.policies.boltzmann_probs). Left: pi_ref and
     pi* for four betas. Right: expected reward and KL(pi* || pi_ref) as beta
     sweeps from 0.01 to 100.
     """
@@ -458,13 +458,13 @@ def ch05_offline_overestimation() -> Figure:
     4x4 gridworld (Sutton & Barto corners, step -1, gamma 0.9). Each dataset
     holds N single transitions: s uniform over non-terminal states, a from a
     behaviour policy that is optimal w.p. 0.7 and uniform otherwise
-    (rlcore.offline.collect_logs with horizon 1). Naive FQI puts unseen
+    (rlcore.health.offline.collect_logs with horizon 1). Naive FQI puts unseen
     (s, a) at 0; the pessimistic variant puts them at the lower bound
-    r_min / (1 - gamma) and subtracts 1 / sqrt(N(s, a)) (rlcore.offline.
+    r_min / (1 - gamma) and subtracts 1 / sqrt(N(s, a)) (rlcore.health.offline.
     fitted_q_iteration). Estimate = mean over states of max_a Q; truth = exact
     policy evaluation of the greedy policy. Mean +/- std over 10 datasets.
     """
-    from rlcore.offline import collect_logs, fitted_q_iteration
+    from rlcore.health.offline import collect_logs, fitted_q_iteration
 
     env = GridWorld("sutton_4x4", step_reward=-1, goal_reward=-1, gamma=0.9)
     mdp = env.mdp
@@ -751,12 +751,12 @@ def _ope_problem(seed: int = 9):
 def fig09_ess_vs_horizon() -> Figure:
     """Effective sample size of trajectory importance weights, as a fraction of n, against the horizon.
 
-    n = 2000 episodes logged by mu (rlcore.offline.collect_logs); ESS =
+    n = 2000 episodes logged by mu (rlcore.health.offline.collect_logs); ESS =
     (sum w)^2 / sum w^2 with w the product of pi/mu over the episode
-    (rlcore.offline.importance_sampling). Targets pi_delta move away from mu as
+    (rlcore.health.offline.importance_sampling). Targets pi_delta move away from mu as
     delta grows. Mean over 5 logs; error bars one standard deviation.
     """
-    from rlcore.offline import collect_logs, importance_sampling
+    from rlcore.health.offline import collect_logs, importance_sampling
 
     mdp, mu, alt = _ope_problem()
     horizons = np.array([1, 2, 5, 10, 20, 50])
@@ -790,13 +790,13 @@ def fig09_ope_estimators() -> Figure:
     """Five off-policy estimators over 100 simulated logs of 50, 200 and 1000 episodes.
 
     Same kind of random MDP as 09_ess_vs_horizon, horizon H = 10, gamma = 0.95,
-    target pi_0.25. rlcore.offline.ope_convergence draws the logs and runs IS,
+    target pi_0.25. rlcore.health.offline.ope_convergence draws the logs and runs IS,
     WIS, per-decision IS, doubly robust and fitted-Q evaluation (pairs missing
     from a log get Q = 0); the exact value (backward induction,
-    rlcore.offline.true_value) is the horizontal line. Boxes: quartiles and
+    rlcore.health.offline.true_value) is the horizontal line. Boxes: quartiles and
     median; whiskers: 5th to 95th percentiles; white diamonds: means.
     """
-    from rlcore.offline import ope_convergence
+    from rlcore.health.offline import ope_convergence
 
     mdp, mu, alt = _ope_problem()
     pi = 0.75 * mu + 0.25 * alt

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rlcore.envs.tabular import TabularEnv
-from rlcore.mdp import TabularMDP
+from rlcore.core.mdp import TabularMDP
 
 __all__ = ["GridWorld", "LAYOUTS"]
 
@@ -35,6 +35,11 @@ ACTIONS = ("up", "right", "down", "left")
 ARROWS = ("↑", "→", "↓", "←")
 _DELTAS = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])
 _CELLS = set(".#SGTC")
+# Colours of the rgb_array frame, one per cell letter (the agent is drawn on top in red).
+_CELL_RGB = {".": (235, 235, 235), "#": (70, 70, 70), "S": (170, 200, 240), "G": (120, 200, 120),
+             "T": (240, 170, 90), "C": (200, 90, 90)}
+_AGENT_RGB = (220, 30, 30)
+_CELL_PX = 24
 
 #: Named layouts, ready to use as ``GridWorld(layout="name")``.
 LAYOUTS: dict[str, list[str]] = {
@@ -206,11 +211,22 @@ class GridWorld(TabularEnv):
         if self.render_mode == "ansi":
             return self.ansi()
         if self.render_mode == "rgb_array":
-            from rlcore.plots import figure_to_array, plot_grid
-
-            fig = plot_grid(self, agent=self.s)
-            return figure_to_array(fig)
+            return self.frame()
         return None
+
+    def frame(self, cell_px: int = _CELL_PX) -> np.ndarray:
+        """The grid as an ``[H * cell_px, W * cell_px, 3]`` uint8 picture, the agent a red square.
+
+        Drawn with numpy alone (one colour per cell, scaled up), so rendering a video of an
+        episode costs microseconds a frame; :func:`rlcore.plots.tabular.plot_grid` draws the
+        annotated figure for the book.
+        """
+        letters = sorted(_CELL_RGB)
+        palette = np.array([_CELL_RGB[c] for c in letters], dtype=np.uint8)
+        cells = palette[np.searchsorted(letters, self.grid)]
+        r, c = self.positions[self.s]
+        cells[r, c] = _AGENT_RGB
+        return np.repeat(np.repeat(cells, cell_px, axis=0), cell_px, axis=1)
 
     def ansi(self, policy: np.ndarray | None = None) -> str:
         """Text picture of the grid; the agent is ``@``, or arrows show ``policy`` if given."""

@@ -10,7 +10,7 @@ Book: *RL for large language models* companion, "Healthcare" case study.
    exactly. None was fitted to patient data; none may inform the care of a
    real patient.
 
-Both models are :class:`~rlcore.mdp.TabularMDP` s wrapped in a
+Both models are :class:`~rlcore.core.mdp.TabularMDP` s wrapped in a
 :class:`TreatmentModel` that also keeps the *components* of the reward, so
 the same dynamics can be re-weighted for multi-objective and constrained
 planning::
@@ -53,7 +53,8 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.mdp import TabularMDP
+from rlcore.core.mdp import TabularMDP
+from rlcore.envs.tabular import TabularEnv
 
 __all__ = [
     "TreatmentModel", "chronic_disease_model", "sepsis_model", "pooled_model",
@@ -73,7 +74,7 @@ class TreatmentModel:
     ----------
     name : ``"chronic"``, ``"sepsis"`` or ``"pooled(...)"``.
     subgroup : patient subgroup the dynamics describe.
-    mdp : the :class:`~rlcore.mdp.TabularMDP` with reward ``outcome - burden_weight * burden``.
+    mdp : the :class:`~rlcore.core.mdp.TabularMDP` with reward ``outcome - burden_weight * burden``.
     outcome, burden, adverse : ``[S, A, K]`` arrays aligned with ``mdp.prob``: the outcome
         reward, the side-effect/treatment burden and the expected number of adverse events
         of each transition.
@@ -132,7 +133,7 @@ class TreatmentModel:
 
     def env(self, max_episode_steps: int | None = None, render_mode: str | None = None):
         """The gymnasium ``Env`` view (seed it with ``reset(seed=...)``); horizon = ``mdp.horizon`` by default."""
-        return self.mdp.to_env(max_episode_steps=max_episode_steps, render_mode=render_mode)
+        return TabularEnv(self.mdp, max_episode_steps=max_episode_steps, render_mode=render_mode)
 
 
 def pooled_model(models: list[TreatmentModel], weights: Any = None) -> TreatmentModel:

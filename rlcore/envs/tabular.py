@@ -1,4 +1,4 @@
-"""The simulation view of a :class:`~rlcore.mdp.TabularMDP`: a seeded gymnasium ``Env``.
+"""The simulation view of a :class:`~rlcore.core.mdp.TabularMDP`: a seeded gymnasium ``Env``.
 
 Book: *Fundamental concepts*, "The MDP tuple" (model view versus simulation view).
 """
@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 if TYPE_CHECKING:
-    from rlcore.mdp import TabularMDP
+    from rlcore.core.mdp import TabularMDP
 
 __all__ = ["TabularEnv"]
 

@@ -30,18 +30,18 @@ import pytest
 import torch
 
 from rlcore import GridWorld, policy_evaluation, value_iteration
-from rlcore.dp import ConvergenceWarning
+from rlcore.tabular.dp import ConvergenceWarning
 from rlcore.envs.healthcare import chronic_disease_model, sepsis_model
 from rlcore.envs.language import CharLanguageEnv, char_reward, enumerate_states, state_count, target_match
-from rlcore.nn import CharLM
-from rlcore.offline import collect_logs, importance_sampling, soften_policy
-from rlcore.pg import PPOConfig, collect, ppo_policy_loss
-from rlcore.pg import reinforce_loss as rl_reinforce_loss
-from rlcore.policies import boltzmann_probs as rl_boltzmann
-from rlcore.policies import epsilon_greedy_probs as rl_epsilon_greedy
-from rlcore.policies import filter_logits
-from rlcore.returns import discounted_returns, gae, td_target
-from rlcore.safety import mask_violations
+from rlcore.lm.nn import CharLM
+from rlcore.health.offline import collect_logs, importance_sampling, soften_policy
+from rlcore.lm.pg import PPOConfig, collect, ppo_policy_loss
+from rlcore.lm.pg import reinforce_loss as rl_reinforce_loss
+from rlcore.core.policies import boltzmann_probs as rl_boltzmann
+from rlcore.core.policies import epsilon_greedy_probs as rl_epsilon_greedy
+from rlcore.core.policies import filter_logits
+from rlcore.core.returns import discounted_returns, gae, td_target
+from rlcore.health.safety import mask_violations
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -498,7 +498,7 @@ def check_wis_matches_rlcore(f):
                         ("softened policy", soft_target)):
         expected = importance_sampling(log, table, "wis", n_bootstrap=0).value
         expect_close(f(log.rewards, *logged_probs(log, table), log.gamma), expected,
-                     f"WIS of the {name} on 300 logged chronic-disease episodes (rlcore.offline)")
+                     f"WIS of the {name} on 300 logged chronic-disease episodes (rlcore.health.offline)")
 
 
 @check("ex07_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
@@ -596,7 +596,7 @@ def check_top_p_by_hand(f):
                  "probs [0.05, 0.5, 0.15, 0.3], p=0.7 (answer in the original order)")
 
 
-@check("ex05_language", "top_p_probs", "the same distribution that rlcore.policies.filter_logits samples from")
+@check("ex05_language", "top_p_probs", "the same distribution that rlcore.core.policies.filter_logits samples from")
 def check_top_p_matches_rlcore(f):
     rng = np.random.default_rng(12)
     for _ in range(10):
@@ -669,7 +669,7 @@ def check_ppo_by_hand(f):
     expect_close(f(rho, adv, 0.2), np.mean([c[2] for c in cases]), "all five tokens at once (the mean)")
 
 
-@check("ex06_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.pg.ppo_policy_loss")
+@check("ex06_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.lm.pg.ppo_policy_loss")
 def check_ppo_matches_rlcore(f):
     rng = np.random.default_rng(14)
     ratio, adv = np.exp(rng.normal(scale=0.3, size=50)), rng.normal(size=50)
@@ -690,7 +690,7 @@ def check_kl_rewards_by_hand(f):
     expect_close(f(task, logp, ref, mask, 0.0), task * mask, "kl_coef=0 (the task rewards)")
 
 
-@check("ex06_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.pg.collect)")
+@check("ex06_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.lm.pg.collect)")
 def check_kl_rewards_match_rlcore(f):
     env = CharLanguageEnv("ab", 4, delayed_reward=target_match("ab"))
     model = CharLM("ab", embed_dim=8, hidden_dim=8, seed=0)

@@ -360,10 +360,3 @@ class TabularMDP:
         initial = getattr(base, "initial_state_distrib", None)
         kwargs.setdefault("initial", None if initial is None else np.asarray(initial, dtype=float))
         return cls(next_state, prob, reward, done, gamma=gamma, **kwargs)
-
-    # ------------------------------------------------------- simulation view
-    def to_env(self, max_episode_steps: int | None = None, render_mode: str | None = None):
-        """A gymnasium ``Env`` that samples from this model (seed it with ``reset(seed=...)``)."""
-        from rlcore.envs.tabular import TabularEnv
-
-        return TabularEnv(self, max_episode_steps=max_episode_steps, render_mode=render_mode)

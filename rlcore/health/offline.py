@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.dp import as_policy_table, policy_evaluation, policy_table
-from rlcore.mdp import TabularMDP
-from rlcore.policies import check_mask
+from rlcore.tabular.dp import as_policy_table, policy_evaluation, policy_table
+from rlcore.core.mdp import TabularMDP
+from rlcore.core.policies import check_mask
 
 __all__ = [
     "LoggedData", "collect_logs", "soften_policy", "true_value", "finite_horizon_values",
@@ -213,7 +213,7 @@ def true_value(mdp: TabularMDP, pi: Any, horizon: int | None = None, initial: An
 
     With a ``horizon`` ``H`` (the length of logged episodes) ``V^pi = V_H`` from
     :func:`finite_horizon_values`, the quantity OPE on ``H``-step logs estimates; with
-    ``horizon=None`` it is the infinite-horizon ``V^pi`` of :func:`rlcore.dp.policy_evaluation`.
+    ``horizon=None`` it is the infinite-horizon ``V^pi`` of :func:`rlcore.tabular.dp.policy_evaluation`.
     """
     mu = mdp.initial if initial is None else np.asarray(initial, dtype=float)
     if horizon is None:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from rlcore.dp import value_iteration
+from rlcore.tabular.dp import value_iteration
 from rlcore.envs.gridworld import GridWorld
 
 __all__ = ["BenchResult", "run_all", "run_language", "format_table", "as_json", "bench_vs_mdptoolbox",
@@ -124,7 +124,7 @@ def bench_cliff_td(n_episodes: int = 500, n_seeds: int = 20) -> BenchResult:
     """SARSA + Q-learning on CliffWalking-v1 against the same number of bare ``env.step`` calls."""
     import gymnasium as gym
 
-    from rlcore.td import q_learning, sarsa
+    from rlcore.tabular.td import q_learning, sarsa
 
     env = gym.make("CliffWalking-v1")
     t = time.perf_counter()
@@ -151,8 +151,8 @@ def bench_cliff_td(n_episodes: int = 500, n_seeds: int = 20) -> BenchResult:
 
 
 def run_language(time_budget: float = 60.0, pretrain_steps: int = 600, seed: int = 0) -> list[BenchResult]:
-    """The language-model targets (issue 4), measured by :func:`rlcore.pg.run_benchmark`."""
-    from rlcore.pg import run_benchmark
+    """The language-model targets (issue 4), measured by :func:`rlcore.lm.pg.run_benchmark`."""
+    from rlcore.lm.pg import run_benchmark
 
     m = run_benchmark(time_budget=time_budget, pretrain_steps=pretrain_steps, seed=seed)
     t90 = m["ppo_seconds_to_90pct"]

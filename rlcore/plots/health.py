@@ -1,7 +1,7 @@
 """Figures for the healthcare case study. They draw results; they never run algorithms.
 
-Every function takes a result dataclass from :mod:`rlcore.safety` or
-:mod:`rlcore.offline` and returns a ``matplotlib.figure.Figure`` (never calling
+Every function takes a result dataclass from :mod:`rlcore.health.safety` or
+:mod:`rlcore.health.offline` and returns a ``matplotlib.figure.Figure`` (never calling
 ``plt.show()``). Teaching models, not clinical tools: titles say so where space allows.
 """
 
@@ -14,12 +14,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from rlcore.plots import new_axes
+from rlcore.plots.tabular import new_axes
 
 if TYPE_CHECKING:
     from rlcore.envs.healthcare import TreatmentModel
-    from rlcore.offline import OPEConvergence, OPEEstimate, TrapResult
-    from rlcore.safety import ConstrainedResult, LagrangianSweep, ParetoFront, SubgroupReport
+    from rlcore.health.offline import OPEConvergence, OPEEstimate, TrapResult
+    from rlcore.health.safety import ConstrainedResult, LagrangianSweep, ParetoFront, SubgroupReport
 
 __all__ = ["plot_subgroups", "plot_tradeoff", "plot_pareto", "plot_ope_convergence", "plot_ope_estimates",
            "plot_trap", "plot_chronic_policy"]

@@ -29,7 +29,7 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from rlcore.policies import Exploration, Schedule, check_mask, greedy_policy, make_exploration
+from rlcore.core.policies import Exploration, Schedule, check_mask, greedy_policy, make_exploration
 
 __all__ = ["TDResult", "q_learning", "sarsa", "expected_sarsa", "td_control"]
 
@@ -202,7 +202,7 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
         Discount factor.
     seed : int, optional
         Seeds exploration and the environment: the same seed gives the same ``Q``.
-    exploration : ``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or an :class:`~rlcore.policies.Exploration`
+    exploration : ``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or an :class:`~rlcore.core.policies.Exploration`
     max_steps : int, optional
         Safety limit per episode (a truncation: it bootstraps). Default 10,000.
     Q0 : ``[S, A]`` array, optional

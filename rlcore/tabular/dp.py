@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from rlcore.mdp import TabularMDP
-from rlcore.policies import check_mask
+from rlcore.core.mdp import TabularMDP
+from rlcore.core.policies import check_mask
 
 __all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration",
            "value_iteration", "bellman_optimality_residual", "as_policy_table", "policy_table", "proper_policy"]

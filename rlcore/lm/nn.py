@@ -38,7 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rlcore.envs.language import Vocabulary, state_count
-from rlcore.policies import _check_sampling, filter_logits, sample_logits
+from rlcore.core.policies import _check_sampling, filter_logits, sample_logits
 
 __all__ = [
     "DEFAULT_CHARS", "ModelConfig", "CharLM", "Rollout", "sample", "score", "sequence_logprob",

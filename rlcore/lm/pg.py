@@ -6,9 +6,9 @@ Both maximise ``J(theta) = E_{x ~ pi_theta}[R(x)]`` with the policy-gradient the
 
 ``grad J = E[ sum_t grad log pi_theta(a_t | s_t) (G_t - b(s_t)) ]``,
 
-where ``G_t = sum_{k>=t} gamma^(k-t) r_k`` (from :func:`rlcore.returns.discounted_returns`)
+where ``G_t = sum_{k>=t} gamma^(k-t) r_k`` (from :func:`rlcore.core.returns.discounted_returns`)
 and any baseline ``b`` that does not depend on ``a_t`` leaves it unbiased.
-PPO replaces ``G_t - b`` by GAE advantages (:func:`rlcore.returns.gae`) and
+PPO replaces ``G_t - b`` by GAE advantages (:func:`rlcore.core.returns.gae`) and
 takes several clipped steps on each batch.
 
 The :class:`~rlcore.envs.language.CharLanguageEnv` is the reference
@@ -42,8 +42,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rlcore.envs.language import CharLanguageEnv
-from rlcore.nn import CharLM, Rollout, enumerate_sequences, sample, score
-from rlcore.returns import discounted_returns, gae
+from rlcore.lm.nn import CharLM, Rollout, enumerate_sequences, sample, score
+from rlcore.core.returns import discounted_returns, gae
 
 __all__ = [
     "LOSS_AGG", "aggregate", "masked_mean", "normalize_advantages", "rollout_rewards", "kl_to_reference",
@@ -356,7 +356,7 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
     """REINFORCE (Williams, 1992) on the language MDP, one gradient step per batch.
 
     ``theta <- theta + alpha * agg_t[ grad log pi(a_t|s_t) (G_t - b_t) ]`` with
-    ``G_t`` from :func:`rlcore.returns.discounted_returns`. ``model`` is trained in
+    ``G_t`` from :func:`rlcore.core.returns.discounted_returns`. ``model`` is trained in
     place; ``ref_model`` (default: a frozen copy of the initial model) is the
     reference of the KL penalty and of the logged ``kl_ref``.
     """
@@ -565,7 +565,7 @@ def sampling_sweep(model: CharLM, env: CharLanguageEnv, temperatures: Sequence[f
     Returns arrays of shape ``[len(temperatures), len(top_ps)]``: ``reward`` (mean
     ``R(x)``), ``distinct`` (fraction of distinct texts) and ``entropy_bits``
     (``-sum_x p_hat(x) log2 p_hat(x)`` of the empirical text distribution), plus the
-    grids ``temperatures`` and ``top_ps``. Plot with :func:`rlcore.plots_lm.plot_sampling_sweep`.
+    grids ``temperatures`` and ``top_ps``. Plot with :func:`rlcore.plots.lm.plot_sampling_sweep`.
     """
     _check_model_env(model, env)
     shape = (len(temperatures), len(top_ps))
@@ -592,7 +592,7 @@ def benchmark_env(max_len: int = 16, word: str = "dog") -> CharLanguageEnv:
     but rarely the target word.
     """
     from rlcore.envs.language import contains_word, lexicon_score, weighted_sum
-    from rlcore.nn import DEFAULT_CHARS, load_corpus
+    from rlcore.lm.nn import DEFAULT_CHARS, load_corpus
 
     lexicon = {w for line in load_corpus() for w in line.split()}
     reward = weighted_sum([(0.5, contains_word(word)), (0.5, lexicon_score(lexicon))])
@@ -682,7 +682,7 @@ def run_benchmark(time_budget: float = 60.0, pretrain_steps: int = 600, seed: in
 
 def _run_benchmark(time_budget: float, pretrain_steps: int, seed: int, progress: bool,
                    ppo_config: PPOConfig | None, reinforce_config: ReinforceConfig | None) -> dict[str, Any]:
-    from rlcore.nn import CharLM, pretrain
+    from rlcore.lm.nn import CharLM, pretrain
 
     torch.manual_seed(seed)
     env = benchmark_env()

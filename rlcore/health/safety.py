@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.dp import as_policy_table, policy_evaluation, value_iteration
+from rlcore.tabular.dp import as_policy_table, policy_evaluation, value_iteration
 from rlcore.envs.healthcare import TreatmentModel, pooled_model
-from rlcore.mdp import TabularMDP
+from rlcore.core.mdp import TabularMDP
 
 __all__ = [
     "TreatmentRow", "TreatmentTable", "treatment_table", "occupancy", "policy_component_values",
@@ -120,7 +120,7 @@ class TreatmentTable:
 def treatment_table(model: TreatmentModel | TabularMDP, pi: Any, *, states: Any = None, V: Any = None,
                     sort_by: str = "index", limit: int | None = None, title: str = "") -> TreatmentTable:
     """Readable table of a policy: for each state its most likely action, that action's probability
-    and the exact value ``V^pi(s)`` (solved by :func:`rlcore.dp.policy_evaluation` unless ``V`` is given).
+    and the exact value ``V^pi(s)`` (solved by :func:`rlcore.tabular.dp.policy_evaluation` unless ``V`` is given).
 
     ``states``: indices to list (default: every non-terminal state). ``sort_by``: ``"index"``,
     ``"initial"`` (most common admission states first) or ``"value"`` (worst first).
