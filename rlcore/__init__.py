@@ -4,14 +4,7 @@ From a tabular MDP to policy gradients on a character-level language model,
 in small modules whose names follow the book's notation.
 """
 
-from rlcore.tabular.dp import (
-    ConvergenceWarning,
-    DPResult,
-    bellman_optimality_residual,
-    policy_evaluation,
-    policy_iteration,
-    value_iteration,
-)
+from rlcore.core.mdp import TabularMDP
 from rlcore.envs import (
     LAYOUTS,
     CharLanguageEnv,
@@ -23,7 +16,6 @@ from rlcore.envs import (
     pooled_model,
     sepsis_model,
 )
-from rlcore.core.mdp import TabularMDP
 from rlcore.health.offline import (
     LoggedData,
     OPEEstimate,
@@ -46,6 +38,14 @@ from rlcore.health.safety import (
     pareto_sweep,
     subgroup_analysis,
     treatment_table,
+)
+from rlcore.tabular.dp import (
+    ConvergenceWarning,
+    DPResult,
+    bellman_optimality_residual,
+    policy_evaluation,
+    policy_iteration,
+    value_iteration,
 )
 from rlcore.tabular.td import TDResult, expected_sarsa, q_learning, sarsa
 

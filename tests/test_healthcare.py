@@ -1,4 +1,4 @@
-"""Treatment MDPs, action masks, subgroups, constraints and trade-offs (rlcore.envs.healthcare, rlcore.health.safety)."""
+"""Treatment MDPs, masks, subgroups, constraints and trade-offs (envs.healthcare, health.safety)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from rlcore.tabular import dp, td  # noqa: E402
-from rlcore.envs import healthcare as hc  # noqa: E402
 from rlcore.core.mdp import TabularMDP  # noqa: E402
-from rlcore.plots.health import plot_chronic_policy, plot_pareto, plot_subgroups, plot_tradeoff  # noqa: E402
 from rlcore.core.policies import UCB, Boltzmann, check_mask, epsilon_greedy_probs  # noqa: E402
+from rlcore.envs import healthcare as hc  # noqa: E402
 from rlcore.health.safety import (  # noqa: E402
     constrained_lp,
     constrained_policy,
@@ -27,6 +25,8 @@ from rlcore.health.safety import (  # noqa: E402
     subgroup_analysis,
     treatment_table,
 )
+from rlcore.plots.health import plot_chronic_policy, plot_pareto, plot_subgroups, plot_tradeoff  # noqa: E402
+from rlcore.tabular import dp, td  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from rlcore.core.policies import filter_logits, sample_logits
 from rlcore.envs.language import Vocabulary
 from rlcore.lm.nn import (
     CharLM,
@@ -20,7 +21,6 @@ from rlcore.lm.nn import (
     score,
     sequence_logprob,
 )
-from rlcore.core.policies import filter_logits, sample_logits
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -11,7 +11,6 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from rlcore import TabularMDP  # noqa: E402
-from rlcore.tabular import dp  # noqa: E402
 from rlcore.envs import healthcare as hc  # noqa: E402
 from rlcore.health.offline import (  # noqa: E402
     behaviour_cloning,
@@ -27,8 +26,9 @@ from rlcore.health.offline import (  # noqa: E402
     soften_policy,
     true_value,
 )
-from rlcore.plots.health import plot_ope_convergence, plot_ope_estimates, plot_trap  # noqa: E402
 from rlcore.health.safety import mask_violations  # noqa: E402
+from rlcore.plots.health import plot_ope_convergence, plot_ope_estimates, plot_trap  # noqa: E402
+from rlcore.tabular import dp  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from rlcore.core.returns import discounted_returns
 from rlcore.envs.language import CharLanguageEnv, char_reward, length_constraint, target_match, weighted_sum
 from rlcore.lm.nn import CharLM, sample, score
 from rlcore.lm.pg import (
@@ -27,7 +28,6 @@ from rlcore.lm.pg import (
     reinforce_loss,
     rollout_rewards,
 )
-from rlcore.core.returns import discounted_returns
 
 K_SE = 4.0
 """Statistical tests accept an estimate within K_SE standard errors of the exact value."""

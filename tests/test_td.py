@@ -6,7 +6,16 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rlcore import GridWorld, TabularEnv, TabularMDP, expected_sarsa, policy_evaluation, q_learning, sarsa, value_iteration
+from rlcore import (
+    GridWorld,
+    TabularEnv,
+    TabularMDP,
+    expected_sarsa,
+    policy_evaluation,
+    q_learning,
+    sarsa,
+    value_iteration,
+)
 from rlcore.core.policies import UCB, Boltzmann, EpsilonGreedy, linear_decay
 
 LEARNERS = [q_learning, sarsa, expected_sarsa]

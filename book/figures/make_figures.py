@@ -42,8 +42,8 @@ from rlcore import (
     sarsa,
     value_iteration,
 )
-from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves, smooth
 from rlcore.core.policies import boltzmann_probs, epsilon_greedy_probs, greedy_policy
+from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves, smooth
 
 OUT_DIR = Path(__file__).resolve().parent
 DPI = 120

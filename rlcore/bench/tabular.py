@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from rlcore.tabular.dp import value_iteration
 from rlcore.envs.gridworld import GridWorld
+from rlcore.tabular.dp import value_iteration
 
 __all__ = ["BenchResult", "run_all", "run_language", "format_table", "as_json", "bench_vs_mdptoolbox",
            "bench_vs_numpy_floor", "bench_million", "bench_cliff_td"]

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rlcore.envs.tabular import TabularEnv
 from rlcore.core.mdp import TabularMDP
+from rlcore.envs.tabular import TabularEnv
 
 __all__ = ["GridWorld", "LAYOUTS"]
 

@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.tabular.dp import as_policy_table, policy_evaluation, policy_table
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.policies import check_mask
+from rlcore.tabular.dp import as_policy_table, policy_evaluation, policy_table
 
 __all__ = [
     "LoggedData", "collect_logs", "soften_policy", "true_value", "finite_horizon_values",

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.tabular.dp import as_policy_table, policy_evaluation, value_iteration
-from rlcore.envs.healthcare import TreatmentModel, pooled_model
 from rlcore.core.mdp import TabularMDP
+from rlcore.envs.healthcare import TreatmentModel, pooled_model
+from rlcore.tabular.dp import as_policy_table, policy_evaluation, value_iteration
 
 __all__ = [
     "TreatmentRow", "TreatmentTable", "treatment_table", "occupancy", "policy_component_values",

@@ -37,8 +37,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rlcore.envs.language import Vocabulary, state_count
 from rlcore.core.policies import _check_sampling, filter_logits, sample_logits
+from rlcore.envs.language import Vocabulary, state_count
 
 __all__ = [
     "DEFAULT_CHARS", "ModelConfig", "CharLM", "Rollout", "sample", "score", "sequence_logprob",

@@ -41,9 +41,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rlcore.core.returns import discounted_returns, gae
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.nn import CharLM, Rollout, enumerate_sequences, sample, score
-from rlcore.core.returns import discounted_returns, gae
 
 __all__ = [
     "LOSS_AGG", "aggregate", "masked_mean", "normalize_advantages", "rollout_rewards", "kl_to_reference",

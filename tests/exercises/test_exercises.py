@@ -30,18 +30,18 @@ import pytest
 import torch
 
 from rlcore import GridWorld, policy_evaluation, value_iteration
-from rlcore.tabular.dp import ConvergenceWarning
-from rlcore.envs.healthcare import chronic_disease_model, sepsis_model
-from rlcore.envs.language import CharLanguageEnv, char_reward, enumerate_states, state_count, target_match
-from rlcore.lm.nn import CharLM
-from rlcore.health.offline import collect_logs, importance_sampling, soften_policy
-from rlcore.lm.pg import PPOConfig, collect, ppo_policy_loss
-from rlcore.lm.pg import reinforce_loss as rl_reinforce_loss
 from rlcore.core.policies import boltzmann_probs as rl_boltzmann
 from rlcore.core.policies import epsilon_greedy_probs as rl_epsilon_greedy
 from rlcore.core.policies import filter_logits
 from rlcore.core.returns import discounted_returns, gae, td_target
+from rlcore.envs.healthcare import chronic_disease_model, sepsis_model
+from rlcore.envs.language import CharLanguageEnv, char_reward, enumerate_states, state_count, target_match
+from rlcore.health.offline import collect_logs, importance_sampling, soften_policy
 from rlcore.health.safety import mask_violations
+from rlcore.lm.nn import CharLM
+from rlcore.lm.pg import PPOConfig, collect, ppo_policy_loss
+from rlcore.lm.pg import reinforce_loss as rl_reinforce_loss
+from rlcore.tabular.dp import ConvergenceWarning
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
