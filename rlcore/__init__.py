@@ -23,14 +23,13 @@ from rlcore.health.offline import (
     collect_logs,
     doubly_robust,
     evaluate_offline,
-    find_wis_trap,
     fitted_q_evaluation,
     fitted_q_iteration,
     importance_sampling,
-    ope_convergence,
     soften_policy,
     true_value,
 )
+from rlcore.health.ope_study import find_wis_trap, ope_convergence
 from rlcore.health.safety import (
     constrained_lp,
     constrained_policy,
@@ -65,14 +64,15 @@ __all__ = [
     "pareto_sweep",
     # language MDP and policy gradients (torch is imported on first use)
     "Vocabulary", "CharLanguageEnv",
-    "CharLM", "Rollout", "sample", "pretrain", "pretrained", "save", "load",
+    "CharLM", "Rollout", "sample", "score", "generate", "pretrain", "pretrained", "save", "load",
     "ReinforceConfig", "PPOConfig", "PGResult", "reinforce", "ppo",
 ]
 
 # The neural half of the package needs torch; load it only when one of its names is used,
 # so the tabular tour (`rlcore demo`) starts in a fraction of a second.
-_LAZY = {name: "rlcore.lm.nn" for name in ("CharLM", "Rollout", "sample", "pretrain", "pretrained", "save", "load")}
-_LAZY.update({name: "rlcore.lm.pg" for name in ("ReinforceConfig", "PPOConfig", "PGResult", "reinforce", "ppo")})
+_LAZY = {name: "rlcore.lm" for name in ("CharLM", "Rollout", "sample", "score", "generate", "pretrain", "pretrained",
+                                         "save", "load", "ReinforceConfig", "PPOConfig", "PGResult", "reinforce",
+                                         "ppo")}
 
 
 def __getattr__(name: str):

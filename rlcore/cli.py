@@ -126,12 +126,14 @@ def solve(layout: str, gamma: float, slip: float, method: str) -> int:
 
 def bench(quick: bool, as_json: bool, suite: str) -> int:
     from rlcore.bench.tabular import as_json as to_json
-    from rlcore.bench.tabular import format_table, run_all, run_language
+    from rlcore.bench.tabular import format_table, run_all
 
     results = []
     if suite in ("tabular", "all"):
         results += run_all(quick=quick)
     if suite in ("language", "all"):
+        from rlcore.bench.language import run_language
+
         results += run_language(time_budget=10.0 if quick else 60.0, pretrain_steps=200 if quick else 600)
     print(to_json(results) if as_json else format_table(results))
     return 0

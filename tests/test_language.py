@@ -11,12 +11,10 @@ from hypothesis import strategies as st
 
 from rlcore.envs.language import (
     CharLanguageEnv,
+    TextReward,
     Vocabulary,
     char_reward,
     contains_word,
-    echo_task,
-    enumerate_states,
-    greedy_success_rate,
     length_constraint,
     lexicon_score,
     pattern_match,
@@ -24,6 +22,7 @@ from rlcore.envs.language import (
     target_match,
     weighted_sum,
 )
+from rlcore.envs.language_tasks import echo_task, enumerate_states, greedy_success_rate
 from rlcore.tabular.td import q_learning
 
 
@@ -77,7 +76,7 @@ def test_nan_reward_raises():
         env2.step(1)
 
 
-def test_eos_terminates_and_length_truncates():
+def test_eos_and_the_length_limit_both_terminate():
     env = CharLanguageEnv("ab", 3, delayed_reward=target_match("ab"))
     env.reset(seed=0)
     _, r, term, trunc, info = env.step(0)
@@ -90,7 +89,8 @@ def test_eos_terminates_and_length_truncates():
     for _ in range(2):
         assert env.step(1)[2:4] == (False, False)
     _, r, term, trunc, info = env.step(1)
-    assert (term, trunc, info["final_text"]) == (False, True, "bbb")
+    # the length limit is part of the task: terminated, never truncated (nothing follows max_len)
+    assert (term, trunc, info["final_text"]) == (True, False, "bbb")
     with pytest.raises(RuntimeError):
         env.step(0)
 
@@ -99,7 +99,7 @@ def test_max_len_one():
     env = CharLanguageEnv("ab", 1, delayed_reward=target_match("a"))
     env.reset(seed=0)
     _, r, term, trunc, _ = env.step(0)
-    assert (r, term, trunc) == (1.0, False, True)
+    assert (r, term, trunc) == (1.0, True, False)  # the length limit terminates
 
 
 def test_immediate_and_delayed_rewards_add():
@@ -146,7 +146,7 @@ def test_reward_sequence_matches_stepping(actions):
         _, r, t, tr, _ = env.step(a)
         got.append(r)
         if t or tr:
-            done_term = t
+            done_term = t and a == env.vocab.EOS  # reward_sequence flags an EOS ending only
             break
     assert got == expected and done_term == term
 
@@ -227,3 +227,59 @@ def test_render_and_reset_prompt_option():
     seen = {env.reset()[1]["prompt"] for _ in range(50)}
     assert seen == {"a", "b"}
     np.testing.assert_equal(env.observation_space.n, 1 + 2 + 4 + 8)
+
+
+# ------------------------------------------- the length limit ends the task
+class _TruncatingAtMaxLen(CharLanguageEnv):
+    """The env as it was: ``max_len`` reported as ``truncated`` (kept here to show the failure)."""
+
+    def step(self, action):
+        obs, r, term, trunc, info = super().step(action)
+        if term and int(action) != self.vocab.EOS:
+            term, trunc = False, True
+        return obs, r, term, trunc, info
+
+
+def _best_return(env):
+    """Exact optimal return from the empty prompt: enumerate every action sequence (gamma = 1)."""
+    best = -np.inf
+
+    def visit(actions):
+        nonlocal best
+        rewards, _ = env.reward_sequence(actions)
+        if len(rewards) < len(actions):
+            return
+        ended = bool(actions) and (actions[-1] == env.vocab.EOS or len(actions) >= env.max_len)
+        if ended:
+            best = max(best, sum(rewards))
+            return
+        for a in range(env.vocab.n_actions):
+            visit(actions + [a])
+
+    visit([])
+    return best
+
+
+def test_q_learning_with_a_window_learns_the_true_value_at_the_length_limit():
+    # 'a' pays 0.1 per character, 5 characters at most: the best text is 'aaaaa', V(start) = 0.5.
+    # With window=1 the state at max_len looks like every earlier 'a' state; if max_len were a
+    # truncation, Q-learning would bootstrap through it and Q would grow without bound (about 81
+    # after 3000 episodes). Terminating at max_len gives the true value.
+    def make(cls):
+        return cls("ab", 5, immediate_reward=char_reward({"a": 0.1}), window=1)
+
+    env = make(CharLanguageEnv)
+    v_true = _best_return(env)
+    assert v_true == pytest.approx(0.5)
+    res = q_learning(env, n_episodes=3000, alpha=0.1, epsilon=0.2, gamma=1.0, seed=0)
+    s0, _ = env.reset(seed=0)
+    assert res.Q[s0].max() == pytest.approx(v_true, abs=0.05)
+    old = make(_TruncatingAtMaxLen)
+    res_old = q_learning(old, n_episodes=3000, alpha=0.1, epsilon=0.2, gamma=1.0, seed=0)
+    assert res_old.Q[s0].max() > 10 * v_true  # the old ending: bootstrapping from a state with no future
+
+
+def test_env_rewards_are_text_rewards():
+    env = CharLanguageEnv("ab", 3, delayed_reward=lambda text: float(text == "ab"))
+    assert isinstance(env.delayed_reward, TextReward)
+    np.testing.assert_array_equal(env.delayed_reward(["ab", "ba"]), [1.0, 0.0])

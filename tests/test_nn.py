@@ -9,10 +9,11 @@ import torch
 
 from rlcore.core.policies import filter_logits, sample_logits
 from rlcore.envs.language import Vocabulary
-from rlcore.lm.nn import (
+from rlcore.lm import (
     CharLM,
     count_parameters,
-    enumerate_sequences,
+    enumerate_completions,
+    generate,
     load,
     load_corpus,
     pretrain,
@@ -65,26 +66,26 @@ def test_bad_vocab_raises():
 # ------------------------------------------------------------------ sampling
 def test_rollout_masks_pad_and_eos(tiny):
     v = tiny.vocab
-    ro = sample(tiny, 200, 5, generator=torch.Generator().manual_seed(0))
-    assert ro.tokens.shape == (200, 6) and ro.actions.shape == (200, 5)
+    ro = sample(tiny, "", 200, 5, generator=torch.Generator().manual_seed(0))
+    assert ro.tokens.shape == (200, 6) and ro.completions.shape == (200, 5)
     assert (ro.tokens[:, 0] == v.BOS).all()
     for b in range(200):
         n = int(ro.lengths[b])
         assert ro.mask[b, :n].all() and not ro.mask[b, n:].any()
-        if ro.terminated[b]:
-            assert ro.actions[b, n - 1] == v.EOS  # EOS is inside the mask
-            assert (ro.actions[b, : n - 1] < v.n_chars).all()
+        if ro.eos[b]:
+            assert ro.completions[b, n - 1] == v.EOS  # EOS is inside the mask
+            assert (ro.completions[b, : n - 1] < v.n_chars).all()
         else:
-            assert n == 5 and (ro.actions[b] < v.n_chars).all()
-        assert (ro.actions[b, n:] == v.PAD).all()  # PAD (not EOS) after the end
+            assert n == 5 and (ro.completions[b] < v.n_chars).all()
+        assert (ro.completions[b, n:] == v.PAD).all()  # PAD (not EOS) after the end
         assert (ro.logprobs[b, n:] == 0).all() and (ro.values[b, n:] == 0).all()
-    assert ro.terminated.any() and (~ro.terminated).any()
-    assert all(len(t) == int(n) - int(term) for t, n, term in zip(ro.texts, ro.lengths, ro.terminated))
+    assert ro.eos.any() and (~ro.eos).any()
+    assert all(len(t) == int(n) - int(term) for t, n, term in zip(ro.texts, ro.lengths, ro.eos))
 
 
 def test_sampling_is_seeded(tiny):
-    a = sample(tiny, 16, 4, generator=torch.Generator().manual_seed(7))
-    b = sample(tiny, 16, 4, generator=torch.Generator().manual_seed(7))
+    a = sample(tiny, "", 16, 4, generator=torch.Generator().manual_seed(7))
+    b = sample(tiny, "", 16, 4, generator=torch.Generator().manual_seed(7))
     assert torch.equal(a.tokens, b.tokens) and torch.equal(a.logprobs, b.logprobs)
 
 
@@ -92,30 +93,30 @@ def test_sampling_is_seeded(tiny):
                                 {"top_p": 0.8}, {"temperature": 0.9, "top_k": 2, "top_p": 0.9}])
 def test_sampled_logprobs_equal_rescored(kw):
     m = CharLM("abc", embed_dim=8, hidden_dim=16, seed=1)
-    ro = sample(m, 64, 6, generator=torch.Generator().manual_seed(1), **kw)
-    lp, v, ent = score(m, ro.tokens, ro.mask, **kw)
+    ro = sample(m, "", 64, 6, generator=torch.Generator().manual_seed(1), **kw)
+    lp, v, ent = score(m, ro)  # the unfiltered temperature distribution, whatever the filter
     torch.testing.assert_close(lp, ro.logprobs, atol=1e-5, rtol=0)
     torch.testing.assert_close(v, ro.values, atol=1e-5, rtol=0)
     assert torch.isfinite(lp).all() and (ent >= 0).all()
 
 
 def test_sequence_probabilities_sum_to_one(tiny):
-    tokens, mask = enumerate_sequences(tiny.vocab, 4)
-    assert len(tokens) == 1 + 2 + 4 + 8 + 16
+    every = enumerate_completions(tiny.vocab, 4)
+    assert len(every) == 1 + 2 + 4 + 8 + 16
     for tau in (1.0, 0.5):
         with torch.no_grad():
-            total = sequence_logprob(tiny, tokens, mask, tau).exp().sum()
+            total = sequence_logprob(tiny, every, temperature=tau).exp().sum()
         assert float(total) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_empirical_frequencies_match_policy(tiny):
     """Texts of length <= 1: sampled frequencies vs exact pi(x), within 5 standard errors."""
     n = 20_000
-    ro = sample(tiny, n, 1, temperature=0.8, generator=torch.Generator().manual_seed(5))
-    tokens, mask = enumerate_sequences(tiny.vocab, 1)
-    p = sequence_logprob(tiny, tokens, mask, 0.8).exp().detach()
-    for i in range(len(tokens)):
-        freq = float(((ro.actions[:, 0] == tokens[i, 1])).float().mean())
+    ro = sample(tiny, "", n, 1, temperature=0.8, generator=torch.Generator().manual_seed(5))
+    every = enumerate_completions(tiny.vocab, 1)
+    p = sequence_logprob(tiny, every, temperature=0.8).exp().detach()
+    for i in range(len(every)):
+        freq = float(((ro.completions[:, 0] == every.completions[i, 0])).float().mean())
         assert abs(freq - float(p[i])) < 5 * math.sqrt(p[i] * (1 - p[i]) / n)
 
 
@@ -141,18 +142,18 @@ def test_filter_rejects_bad_settings(tiny, kw, match):
     with pytest.raises(ValueError, match=match):
         filter_logits(torch.zeros(1, 3), **kw)
     with pytest.raises(ValueError, match=match):
-        sample(tiny, 2, 3, **kw)
+        sample(tiny, "", 2, 3, **kw)
 
 
-@pytest.mark.parametrize("kw", [{"max_len": 0}, {"n": 0}])
+@pytest.mark.parametrize("kw", [{"max_new_tokens": 0}, {"n_per_prompt": 0}, {"n_per_prompt": 1.5}, {"max_len": 0}])
 def test_sample_rejects_bad_sizes(tiny, kw):
-    args = {"n": 2, "max_len": 3} | kw
+    args = {"n_per_prompt": 2, "max_new_tokens": 3} | kw
     with pytest.raises(ValueError, match=next(iter(kw))):
         sample(tiny, **args)
 
 
 def test_batched_sampling_is_faster_per_token():
-    from rlcore.lm.pg import sampling_speedup
+    from rlcore.bench.language import sampling_speedup
 
     m = CharLM(seed=0)
     assert sampling_speedup(m, max_len=12, batch_size=256, n_single=16)["speedup"] > 3
@@ -205,7 +206,7 @@ def test_loading_a_foreign_file_raises(tmp_path):
 
 
 def test_pretrained_helper_caches(tmp_path):
-    from rlcore.lm.nn import pretrained
+    from rlcore.lm import pretrained
 
     path = tmp_path / "sub" / "lm.safetensors"
     a = pretrained(steps=3, cache=path, embed_dim=8, hidden_dim=8)
@@ -219,4 +220,4 @@ def test_pretrained_helper_caches(tmp_path):
 
 def test_vocabulary_object_is_accepted():
     m = CharLM(Vocabulary("xy"), embed_dim=4, hidden_dim=4)
-    assert m.generate(3, 4, seed=0) == m.generate(3, 4, seed=0)
+    assert generate(m, "", 3, 4, seed=0) == generate(m, "", 3, 4, seed=0)

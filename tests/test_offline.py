@@ -17,15 +17,14 @@ from rlcore.health.offline import (  # noqa: E402
     collect_logs,
     doubly_robust,
     evaluate_offline,
-    find_wis_trap,
     finite_horizon_values,
     fitted_q_evaluation,
     fitted_q_iteration,
     importance_sampling,
-    ope_convergence,
     soften_policy,
     true_value,
 )
+from rlcore.health.ope_study import find_wis_trap, ope_convergence  # noqa: E402
 from rlcore.health.safety import mask_violations  # noqa: E402
 from rlcore.plots.health import plot_ope_convergence, plot_ope_estimates, plot_trap  # noqa: E402
 from rlcore.tabular import dp  # noqa: E402

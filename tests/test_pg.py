@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -11,8 +12,8 @@ import torch
 
 from rlcore.core.returns import discounted_returns
 from rlcore.envs.language import CharLanguageEnv, char_reward, length_constraint, target_match, weighted_sum
-from rlcore.lm.nn import CharLM, sample, score
-from rlcore.lm.pg import (
+from rlcore.lm import (
+    CharLM,
     PPOConfig,
     ReinforceConfig,
     aggregate,
@@ -27,6 +28,8 @@ from rlcore.lm.pg import (
     reinforce,
     reinforce_loss,
     rollout_rewards,
+    sample,
+    score,
 )
 
 K_SE = 4.0
@@ -40,9 +43,10 @@ def tiny_model(chars="ab", seed=0):
     return CharLM(chars, embed_dim=8, hidden_dim=16, seed=seed)
 
 
-def mixed_env(max_len=5):
+def mixed_env(max_len=5, prompts=("",)):
     delayed = weighted_sum([(1.0, target_match("ab", partial=True)), (0.5, length_constraint(1, 2))])
-    return CharLanguageEnv("ab", max_len, delayed_reward=delayed, immediate_reward=char_reward({"b": -0.1}))
+    return CharLanguageEnv("ab", max_len, delayed_reward=delayed, immediate_reward=char_reward({"b": -0.1}),
+                           prompts=prompts)
 
 
 def grads(model):
@@ -53,20 +57,24 @@ def grads(model):
 # ---------------------------------------------------- the two views agree
 @pytest.mark.parametrize("gamma", [1.0, 0.9])
 def test_batched_returns_equal_env_returns(gamma):
-    env = mixed_env()
+    env = mixed_env(prompts=("", "a", "ba", "bab"))
     model = tiny_model()
-    ro = sample(model, 64, env.max_len, generator=torch.Generator().manual_seed(0))
+    ro = sample(model, env.prompts, 16, env.max_len, generator=torch.Generator().manual_seed(0), max_len=env.max_len)
+    assert set(ro.prompts) == set(env.prompts)
     G = discounted_returns(rollout_rewards(env, ro), gamma)
     for b in range(len(ro)):
-        ref_env = mixed_env()
-        ref_env.reset(seed=0)
+        ref_env = mixed_env(prompts=env.prompts)
+        ref_env.reset(seed=0, options={"prompt": ro.prompts[b]})
         rewards, t, done = [], 0, False
         while not done:
-            _, r, term, trunc, _ = ref_env.step(int(ro.actions[b, t]))
+            a = int(ro.completions[b, t])
+            _, r, term, trunc, info = ref_env.step(a)
             rewards.append(r)
             done = term or trunc
             t += 1
-        assert t == int(ro.lengths[b]) and term == bool(ro.terminated[b])
+        # the env terminates at EOS and at max_len alike; the rollout says which of the two happened
+        assert t == int(ro.lengths[b]) and term and not trunc and (a == env.vocab.EOS) == bool(ro.eos[b])
+        assert info["final_text"] == ro.full_texts[b]
         g_env = [sum(gamma**k * r for k, r in enumerate(rewards[i:])) for i in range(len(rewards))]
         np.testing.assert_allclose(G[b, :t].numpy(), g_env, rtol=0, atol=1e-12)
         assert (G[b, t:] == 0).all()
@@ -75,7 +83,7 @@ def test_batched_returns_equal_env_returns(gamma):
 def test_sequence_reward_lands_on_eos_and_nothing_after_end_is_trained():
     env = CharLanguageEnv("ab", 4, delayed_reward=lambda text: 1.0 + len(text))
     model = tiny_model(seed=1)
-    cfg = PPOConfig(batch_size=128, n_minibatches=1, kl_coef=0.1)
+    cfg = PPOConfig(batch_size=128, num_mini_batches=1, kl_coef=0.1)
     batch = collect(model, env, cfg, copy.deepcopy(model), torch.Generator().manual_seed(0))
     ro, last = batch.rollout, batch.rollout.lengths - 1
     rows = torch.arange(len(ro))
@@ -83,12 +91,12 @@ def test_sequence_reward_lands_on_eos_and_nothing_after_end_is_trained():
     off = batch.task_rewards.clone()
     off[rows, last] = 0
     assert (off == 0).all()
-    term = ro.terminated
-    assert term.any() and (ro.actions[rows[term], last[term]] == env.vocab.EOS).all()
-    assert batch.mask[rows, last].all()  # the EOS token is inside the loss mask
+    term = ro.eos
+    assert term.any() and (ro.completions[rows[term], last[term]] == env.vocab.EOS).all()
+    assert ro.mask[rows, last].all()  # the EOS token is inside the loss mask
     assert env.vocab.PAD != env.vocab.EOS
     for x in (batch.advantages, batch.returns, batch.old_logprobs, batch.rewards):
-        assert (x[~batch.mask] == 0).all()
+        assert (x[~ro.mask] == 0).all()
     # scrambling everything after the end changes neither the loss nor its gradient
     idx = torch.arange(len(ro))
     loss, _ = ppo_loss(model, batch, idx, cfg)
@@ -96,11 +104,11 @@ def test_sequence_reward_lands_on_eos_and_nothing_after_end_is_trained():
     loss.backward()
     g0 = grads(model)
     scrambled = copy.copy(batch)
-    tokens = batch.tokens.clone()
-    after = torch.cat([torch.zeros(len(ro), 1, dtype=torch.bool), ~batch.mask], 1)
+    tokens = ro.tokens.clone()
+    after = torch.cat([torch.zeros(len(ro), 1, dtype=torch.bool), ~ro.mask], 1)  # no prompt: column j + 1 = token j
     noise = torch.Generator().manual_seed(1)
     tokens[after] = torch.randint(0, env.vocab.n_actions, (int(after.sum()),), generator=noise)
-    scrambled.tokens = tokens
+    scrambled.rollout = dataclasses.replace(ro, tokens=tokens)
     loss2, _ = ppo_loss(model, scrambled, idx, cfg)
     model.zero_grad()
     loss2.backward()
@@ -108,7 +116,7 @@ def test_sequence_reward_lands_on_eos_and_nothing_after_end_is_trained():
 
 
 # ------------------------------------------------------------ PPO details
-@pytest.mark.parametrize("kw", [{}, {"temperature": 0.7}, {"temperature": 1.3, "n_minibatches": 1}])
+@pytest.mark.parametrize("kw", [{}, {"temperature": 0.7}, {"temperature": 1.3, "num_mini_batches": 1}])
 def test_first_minibatch_has_ratio_one(kw):
     env = mixed_env(4)
     cfg = PPOConfig(n_iterations=3, batch_size=32, learning_rate=1e-2, **kw)
@@ -122,10 +130,10 @@ def test_first_minibatch_has_ratio_one(kw):
 def test_kl_to_identical_reference_is_exactly_zero():
     env = mixed_env(4)
     model = tiny_model(seed=3)
-    ro = sample(model, 64, env.max_len, generator=torch.Generator().manual_seed(0))
+    ro = sample(model, "", 64, env.max_len, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        lp = score(model, ro.tokens, ro.mask)[0]
-        lp_ref = score(copy.deepcopy(model), ro.tokens, ro.mask)[0]
+        lp = score(model, ro)[0]
+        lp_ref = score(copy.deepcopy(model), ro)[0]
     assert (kl_to_reference(lp, lp_ref, ro.mask) == 0).all()
     res = ppo(model, env, PPOConfig(n_iterations=2, batch_size=32, kl_coef=0.5))
     assert res.history["kl_ref"][0] == 0.0 and res.history["kl_ref"][1] != 0.0
@@ -136,13 +144,14 @@ def test_kl_estimate_matches_exact_kl(temperature):
     pi, ref = tiny_model(seed=4), tiny_model(seed=5)
     exact = exact_kl(pi, ref, 3, temperature)
     n = 20_000
-    ro = sample(pi, n, 3, temperature, generator=torch.Generator().manual_seed(1))
+    ro = sample(pi, "", n, 3, temperature, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        kl = kl_to_reference(score(pi, ro.tokens, ro.mask, temperature)[0],
-                             score(ref, ro.tokens, ro.mask, temperature)[0], ro.mask)
-    se = float(kl.std()) / math.sqrt(n)
+        lp, lp_ref = score(pi, ro)[0], score(ref, ro)[0]
     assert exact > 0.01
-    assert abs(float(kl.mean()) - exact) < K_SE * se
+    for estimator in ("k1", "k3"):  # the two unbiased estimators
+        kl = kl_to_reference(lp, lp_ref, ro.mask, estimator)
+        se = float(kl.std()) / math.sqrt(n)
+        assert abs(float(kl.mean()) - exact) < K_SE * se, estimator
 
 
 def test_token_loss_aggregation_modes():
@@ -209,9 +218,9 @@ def test_reinforce_gradient_is_unbiased(baseline):
     g = torch.Generator().manual_seed(0)
     estimates = []
     for _ in range(40):
-        ro = sample(model, 128, env.max_len, generator=g)
+        ro = sample(model, "", 128, env.max_len, generator=g)
         G = discounted_returns(rollout_rewards(env, ro).float(), 1.0)
-        logp, values, _ = score(model, ro.tokens, ro.mask)
+        logp, values, _ = score(model, ro)
         b = {"none": None, "mean": (G.sum(0, keepdim=True) - G) / (len(G) - 1), "value": values}[baseline]
         model.zero_grad()
         (-reinforce_loss(logp, G, b, ro.mask, "seq-mean-token-sum")).backward()
@@ -223,7 +232,7 @@ def test_ppo_first_step_gradient_is_unbiased():
     env = CharLanguageEnv("ab", 3, delayed_reward=target_match("ab", partial=True))
     model = tiny_model(seed=7)
     exact = _exact_gradient(model, env)
-    cfg = PPOConfig(batch_size=128, n_minibatches=1, gamma=1.0, lam=1.0, norm_adv=False, vf_coef=0.0,
+    cfg = PPOConfig(batch_size=128, num_mini_batches=1, gamma=1.0, lam=1.0, norm_adv=False, vf_coef=0.0,
                     ent_coef=0.0, loss_agg="seq-mean-token-sum")
     g = torch.Generator().manual_seed(1)
     ref = copy.deepcopy(model)
@@ -300,8 +309,6 @@ def test_bad_inputs_raise():
         ppo(tiny_model(), env, PPOConfig(lam=1.5))
     with pytest.raises(ValueError, match="baseline"):
         reinforce(tiny_model(), env, ReinforceConfig(baseline="median"))
-    with pytest.raises(ValueError, match="prompts"):
-        ppo(tiny_model(), CharLanguageEnv("ab", 3, prompts=["a"]), PPOConfig(n_iterations=1))
     nan_env = CharLanguageEnv("ab", 3, delayed_reward=lambda t: float("nan"))
     with pytest.raises(ValueError, match="non-finite"):
         ppo(tiny_model(), nan_env, PPOConfig(n_iterations=1, batch_size=4))
@@ -313,10 +320,10 @@ def test_bad_inputs_raise():
 @pytest.mark.benchmark
 def test_benchmark_targets():
     """About two minutes: deselected by default (``-m "not benchmark"``); run with ``-m benchmark``."""
-    from rlcore.lm.pg import run_benchmark
+    from rlcore.bench.language import run_benchmark
 
-    out = run_benchmark(time_budget=60.0)
-    assert out["ppo_fraction_of_max"] >= 0.9
+    out = run_benchmark(time_budget=60.0, task="easy")
+    assert out["ppo_seconds_to_90pct"] is not None and out["ppo_reward"] >= 0.9
     assert out["speedup"] >= 10
     assert out["peak_rss_mb"] < 1024
     assert out["baseline_variance_ratio"] > 1
@@ -328,7 +335,7 @@ def test_sampling_sweep_and_figures():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlcore.lm.pg import sampling_sweep
+    from rlcore.lm import sampling_sweep
     from rlcore.plots.lm import plot_pg_history, plot_sampling_sweep
 
     env = mixed_env(4)

@@ -378,7 +378,7 @@ def ch04_ppo_clip() -> Figure:
     """
     import torch
 
-    from rlcore.lm.pg import ppo_policy_loss
+    from rlcore.lm import ppo_policy_loss
 
     rho = np.linspace(0.005, 2.0, 400)
     fig, axes = _subplots(2, width=10.5, height=3.6, sharey=True)
@@ -387,7 +387,7 @@ def ch04_ppo_clip() -> Figure:
         for i, r in enumerate(rho):
             logp = torch.tensor([[math.log(r)]], dtype=torch.float64, requires_grad=True)
             loss, _ = ppo_policy_loss(logp, torch.zeros_like(logp), torch.full_like(logp, adv),
-                                      torch.ones_like(logp, dtype=torch.bool), clip_coef=0.2)
+                                      torch.ones_like(logp, dtype=torch.bool), cliprange=0.2)
             (g,) = torch.autograd.grad(loss, logp)
             surrogate[i], grad[i] = -loss.item(), g.item()
         flat = np.abs(grad) < 1e-12
@@ -790,13 +790,13 @@ def fig09_ope_estimators() -> Figure:
     """Five off-policy estimators over 100 simulated logs of 50, 200 and 1000 episodes.
 
     Same kind of random MDP as 09_ess_vs_horizon, horizon H = 10, gamma = 0.95,
-    target pi_0.25. rlcore.health.offline.ope_convergence draws the logs and runs IS,
+    target pi_0.25. rlcore.health.ope_study.ope_convergence draws the logs and runs IS,
     WIS, per-decision IS, doubly robust and fitted-Q evaluation (pairs missing
     from a log get Q = 0); the exact value (backward induction,
     rlcore.health.offline.true_value) is the horizontal line. Boxes: quartiles and
     median; whiskers: 5th to 95th percentiles; white diamonds: means.
     """
-    from rlcore.health.offline import ope_convergence
+    from rlcore.health.ope_study import ope_convergence
 
     mdp, mu, alt = _ope_problem()
     pi = 0.75 * mu + 0.25 * alt

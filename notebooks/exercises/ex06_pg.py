@@ -33,16 +33,16 @@ def reinforce_loss(logprobs, returns, baseline, mask):
     raise NotImplementedError("(returns - baseline).detach(); zero the padding; sum over tokens, mean over texts")
 
 
-def ppo_clipped_loss(ratio, advantages, clip_coef: float = 0.2) -> float:
+def ppo_clipped_loss(ratio, advantages, cliprange: float = 0.2) -> float:
     """PPO's clipped surrogate, as a loss to minimise, averaged over tokens (numpy).
 
-    ``loss = -mean_t min( rho_t A_t, clip(rho_t, 1 - eps, 1 + eps) A_t )`` with ``eps = clip_coef``.
+    ``loss = -mean_t min( rho_t A_t, clip(rho_t, 1 - eps, 1 + eps) A_t )`` with ``eps = cliprange``.
 
     Parameters
     ----------
     ratio : ``[N]`` array, ``rho_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t)`` of ``N`` tokens.
     advantages : ``[N]`` array, ``A_t``.
-    clip_coef : ``epsilon_clip > 0``.
+    cliprange : ``epsilon_clip > 0``.
 
     Returns
     -------

@@ -19,7 +19,7 @@ import numpy as np
 from rlcore.envs.gridworld import GridWorld
 from rlcore.tabular.dp import value_iteration
 
-__all__ = ["BenchResult", "run_all", "run_language", "format_table", "as_json", "bench_vs_mdptoolbox",
+__all__ = ["BenchResult", "run_all", "format_table", "as_json", "bench_vs_mdptoolbox",
            "bench_vs_numpy_floor", "bench_million", "bench_cliff_td"]
 
 
@@ -148,29 +148,6 @@ def bench_cliff_td(n_episodes: int = 500, n_seeds: int = 20) -> BenchResult:
     ratio = t_ours / t_env
     return BenchResult(f"CliffWalking TD, {n_episodes} ep x {n_seeds} seeds x 2", t_ours, t_env, ratio,
                        "<= 1.5x bare env.step", ratio <= 1.5, f"{steps:,} steps")
-
-
-def run_language(time_budget: float = 60.0, pretrain_steps: int = 600, seed: int = 0) -> list[BenchResult]:
-    """The language-model targets (issue 4), measured by :func:`rlcore.lm.pg.run_benchmark`."""
-    from rlcore.lm.pg import run_benchmark
-
-    m = run_benchmark(time_budget=time_budget, pretrain_steps=pretrain_steps, seed=seed)
-    t90 = m["ppo_seconds_to_90pct"]
-    r90 = m["reinforce_seconds_to_90pct"]
-    return [
-        BenchResult("PPO from the pretrained LM, delayed reward", m["ppo_seconds"], None, None,
-                    ">= 90% of max within 60 s", m["ppo_fraction_of_max"] >= 0.9 and t90 is not None and t90 <= 60,
-                    f"max 1, start {m['pretrained_reward']:.3f}, PPO {m['ppo_reward']:.3f} (90% after "
-                    f"{'never' if t90 is None else f'{t90:.1f} s'}), REINFORCE {m['reinforce_reward']:.3f} (90% after "
-                    f"{'never' if r90 is None else f'{r90:.1f} s'}), KL to ref {m['ppo_kl_ref']:.2f} nats"),
-        BenchResult("REINFORCE gradient variance, no baseline / baseline", np.nan, None,
-                    m["baseline_variance_ratio"], "> 1 (reported)", m["baseline_variance_ratio"] > 1, ""),
-        BenchResult("Sampling, one sequence at a time / batched, per token", np.nan, None,
-                    m["speedup"], ">= 10x", m["speedup"] >= 10,
-                    f"{m['batched_s_per_token'] * 1e6:.1f} us vs {m['single_s_per_token'] * 1e6:.1f} us per token"),
-        BenchResult("Peak memory of the whole run (RSS)", np.nan, None, None, "< 1 GB", m["peak_rss_mb"] < 1024,
-                    f"{m['peak_rss_mb']:.0f} MB, torch threads {m['num_threads']}"),
-    ]
 
 
 def run_all(quick: bool = False) -> list[BenchResult]:

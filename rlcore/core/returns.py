@@ -39,8 +39,27 @@ def _check_gamma(gamma: float, name: str = "gamma") -> None:
         raise ValueError(f"{name} must lie in [0, 1], got {gamma}")
 
 
-def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap: Any = None) -> Any:
+def _truncation(dones: Any, truncated: Any, next_values: Any, like: Any, fn: str) -> tuple[Any, Any, Any]:
+    """``(end, boot, next_values)`` as floats: ``end_t`` = the episode ends at ``t`` (either way),
+    ``boot_t`` = it was truncated there and not terminated (terminated wins when both are set)."""
+    if next_values is None:
+        raise ValueError(f"{fn}: truncated was given without next_values; a truncated step needs "
+                         "V(s_{t+1}) of the state it was cut at (next_values[..., t])")
+    if tuple(next_values.shape) != tuple(like.shape):
+        raise ValueError(f"{fn}: next_values must have the shape of rewards {tuple(like.shape)}, "
+                         f"got {tuple(next_values.shape)}")
+    tr = _as_float(truncated, like)
+    d = tr * 0 if dones is None else dones
+    return d + tr - d * tr, tr * (1 - d), next_values
+
+
+def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap: Any = None, *,
+                       truncated: Any = None, next_values: Any = None) -> Any:
     """Discounted return ``G_t = r_t + gamma * (1 - done_t) * G_{t+1}`` along the last axis.
+
+    With ``truncated``: ``G_t = r_t + gamma * [(1 - end_t) G_{t+1} + trunc_t (1 - done_t) V(s_{t+1})]``
+    with ``end_t = done_t or trunc_t``: a truncated episode ends at ``t`` but its
+    return bootstraps from its own next state's value, ``next_values[..., t]``.
 
     Parameters
     ----------
@@ -54,6 +73,14 @@ def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap:
     bootstrap : array ``[...]``, optional
         Value of the state after the last step, ``V(s_T)``, for a row that was
         cut off (truncated) rather than terminated. Default 0.
+    truncated : bool array ``[..., T]``, optional (keyword)
+        ``trunc_t`` is True when an episode was cut at ``t`` by a time limit: the
+        next step (if any) starts another episode, and ``G_t`` bootstraps from
+        ``next_values[..., t]``. A step flagged in both ``dones`` and
+        ``truncated`` counts as terminated (bootstrap 0). A flag at the last
+        column overrides ``bootstrap`` for that row.
+    next_values : array ``[..., T]``, optional (keyword)
+        ``V(s_{t+1})`` of the state each step led to; read only where ``truncated``.
     """
     _check_gamma(gamma)
     xp = _lib(rewards)
@@ -63,6 +90,13 @@ def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap:
         out = out.astype(np.result_type(rewards, np.float64))
     running = (xp.zeros_like(rewards[..., 0]) if bootstrap is None else bootstrap) * 1.0
     dones = _as_float(dones, out)
+    if truncated is not None:
+        end, boot, nv = _truncation(dones, truncated, next_values, rewards, "discounted_returns")
+        for t in range(T - 1, -1, -1):
+            running = running * (1 - end[..., t]) + boot[..., t] * nv[..., t]
+            running = rewards[..., t] + gamma * running
+            out[..., t] = running
+        return out
     for t in range(T - 1, -1, -1):
         if dones is not None:
             running = running * (1 - dones[..., t])
@@ -81,7 +115,7 @@ def td_target(reward: Any, next_value: Any, gamma: float, terminated: Any) -> An
 
 
 def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
-        last_value: Any = None) -> tuple[Any, Any]:
+        last_value: Any = None, *, truncated: Any = None, next_values: Any = None) -> tuple[Any, Any]:
     """Generalised advantage estimation (Schulman et al., 2016).
 
     ``delta_t = r_t + gamma * V(s_{t+1}) * (1 - done_t) - V(s_t)``
@@ -99,6 +133,13 @@ def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
         ``done_t`` marks a terminating transition at ``t``.
     last_value : array ``[...]``, optional
         ``V(s_T)`` for the state after the final step (0 if omitted).
+    truncated : bool array ``[..., T]``, optional (keyword)
+        ``trunc_t`` marks an episode cut at ``t`` by a time limit: the advantage
+        sum stops there as for ``done_t``, but
+        ``delta_t = r_t + gamma * next_values[..., t] - V(s_t)`` bootstraps from
+        the value of the state it was cut at. Terminated wins when both are set.
+    next_values : array ``[..., T]``, optional (keyword)
+        ``V(s_{t+1})`` of the state each step led to; read only where ``truncated``.
     """
     _check_gamma(gamma)
     _check_gamma(lam, "lam")
@@ -108,6 +149,15 @@ def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
     next_value = xp.zeros_like(values[..., 0]) * 1.0 if last_value is None else last_value * 1.0
     running = xp.zeros_like(values[..., 0]) * 1.0
     dones = _as_float(dones, adv)
+    if truncated is not None:
+        end, boot, nv = _truncation(dones, truncated, next_values, rewards, "gae")
+        for t in range(T - 1, -1, -1):
+            target = next_value * (1 - end[..., t]) + boot[..., t] * nv[..., t]
+            delta = rewards[..., t] + gamma * target - values[..., t]
+            running = delta + gamma * lam * (1 - end[..., t]) * running
+            adv[..., t] = running
+            next_value = values[..., t]
+        return adv, adv + values
     for t in range(T - 1, -1, -1):
         cont = 1.0 if dones is None else 1 - dones[..., t]
         delta = rewards[..., t] + gamma * next_value * cont - values[..., t]

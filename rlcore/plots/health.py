@@ -18,7 +18,8 @@ from rlcore.plots.tabular import new_axes
 
 if TYPE_CHECKING:
     from rlcore.envs.healthcare import TreatmentModel
-    from rlcore.health.offline import OPEConvergence, OPEEstimate, TrapResult
+    from rlcore.health.ope import OPEEstimate
+    from rlcore.health.ope_study import OPEConvergence, TrapResult
     from rlcore.health.safety import ConstrainedResult, LagrangianSweep, ParetoFront, SubgroupReport
 
 __all__ = ["plot_subgroups", "plot_tradeoff", "plot_pareto", "plot_ope_convergence", "plot_ope_estimates",

@@ -1,7 +1,7 @@
 """Figures for the language-model chapters: sampling settings and policy-gradient training curves.
 
 Like :mod:`rlcore.plots.tabular`, these functions only draw results computed elsewhere
-(:func:`rlcore.lm.pg.sampling_sweep`, :class:`rlcore.lm.pg.PGResult`) and return a
+(:func:`rlcore.lm.sweep.sampling_sweep`, :class:`rlcore.lm.training.PGResult`) and return a
 ``matplotlib.figure.Figure`` without showing it.
 """
 
@@ -22,7 +22,7 @@ def plot_sampling_sweep(sweep: Mapping[str, np.ndarray], *, diversity: str = "di
                         title: str = "Sampling: reward versus diversity") -> Figure:
     """Reward (left) and diversity (right) against the temperature, one line per ``top_p``.
 
-    ``sweep`` is the dict returned by :func:`rlcore.lm.pg.sampling_sweep`;
+    ``sweep`` is the dict returned by :func:`rlcore.lm.sweep.sampling_sweep`;
     ``diversity`` is ``"distinct"`` or ``"entropy_bits"``.
     """
     if diversity not in ("distinct", "entropy_bits"):

@@ -35,12 +35,12 @@ from rlcore.core.policies import epsilon_greedy_probs as rl_epsilon_greedy
 from rlcore.core.policies import filter_logits
 from rlcore.core.returns import discounted_returns, gae, td_target
 from rlcore.envs.healthcare import chronic_disease_model, sepsis_model
-from rlcore.envs.language import CharLanguageEnv, char_reward, enumerate_states, state_count, target_match
+from rlcore.envs.language import CharLanguageEnv, char_reward, state_count, target_match
+from rlcore.envs.language_tasks import enumerate_states
 from rlcore.health.offline import collect_logs, importance_sampling, soften_policy
 from rlcore.health.safety import mask_violations
-from rlcore.lm.nn import CharLM
-from rlcore.lm.pg import PPOConfig, collect, ppo_policy_loss
-from rlcore.lm.pg import reinforce_loss as rl_reinforce_loss
+from rlcore.lm import CharLM, PPOConfig, collect, ppo_policy_loss
+from rlcore.lm import reinforce_loss as rl_reinforce_loss
 from rlcore.tabular.dp import ConvergenceWarning
 
 HERE = Path(__file__).resolve().parent
@@ -669,7 +669,7 @@ def check_ppo_by_hand(f):
     expect_close(f(rho, adv, 0.2), np.mean([c[2] for c in cases]), "all five tokens at once (the mean)")
 
 
-@check("ex06_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.lm.pg.ppo_policy_loss")
+@check("ex06_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.lm.losses.ppo_policy_loss")
 def check_ppo_matches_rlcore(f):
     rng = np.random.default_rng(14)
     ratio, adv = np.exp(rng.normal(scale=0.3, size=50)), rng.normal(size=50)
@@ -690,7 +690,7 @@ def check_kl_rewards_by_hand(f):
     expect_close(f(task, logp, ref, mask, 0.0), task * mask, "kl_coef=0 (the task rewards)")
 
 
-@check("ex06_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.lm.pg.collect)")
+@check("ex06_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.lm.ppo.collect)")
 def check_kl_rewards_match_rlcore(f):
     env = CharLanguageEnv("ab", 4, delayed_reward=target_match("ab"))
     model = CharLM("ab", embed_dim=8, hidden_dim=8, seed=0)
@@ -698,7 +698,7 @@ def check_kl_rewards_match_rlcore(f):
     for kl_coef in (0.3, 2.0):
         batch = collect(model, env, PPOConfig(batch_size=16, kl_coef=kl_coef), ref, torch.Generator().manual_seed(15))
         got = f(batch.task_rewards.numpy(), batch.old_logprobs.numpy(), batch.ref_logprobs.numpy(),
-                batch.mask.numpy(), kl_coef)
+                batch.rollout.mask.numpy(), kl_coef)
         expect_close(got, batch.rewards.numpy(), f"16 sampled texts of a tiny model, kl_coef={kl_coef}", atol=1e-5)
 
 

@@ -30,16 +30,16 @@ def reinforce_loss(logprobs, returns, baseline, mask):
     return per_token.sum(-1).mean()
 
 
-def ppo_clipped_loss(ratio, advantages, clip_coef: float = 0.2) -> float:
+def ppo_clipped_loss(ratio, advantages, cliprange: float = 0.2) -> float:
     """PPO's clipped surrogate, as a loss to minimise, averaged over tokens (numpy).
 
-    ``loss = -mean_t min( rho_t A_t, clip(rho_t, 1 - eps, 1 + eps) A_t )`` with ``eps = clip_coef``.
+    ``loss = -mean_t min( rho_t A_t, clip(rho_t, 1 - eps, 1 + eps) A_t )`` with ``eps = cliprange``.
 
     Parameters
     ----------
     ratio : ``[N]`` array, ``rho_t = pi_theta(a_t|s_t) / pi_old(a_t|s_t)`` of ``N`` tokens.
     advantages : ``[N]`` array, ``A_t``.
-    clip_coef : ``epsilon_clip > 0``.
+    cliprange : ``epsilon_clip > 0``.
 
     Returns
     -------
@@ -47,7 +47,7 @@ def ppo_clipped_loss(ratio, advantages, clip_coef: float = 0.2) -> float:
     """
     ratio = np.asarray(ratio, dtype=float)
     adv = np.asarray(advantages, dtype=float)
-    surrogate = np.minimum(ratio * adv, np.clip(ratio, 1 - clip_coef, 1 + clip_coef) * adv)
+    surrogate = np.minimum(ratio * adv, np.clip(ratio, 1 - cliprange, 1 + cliprange) * adv)
     return float(-surrogate.mean())
 
 

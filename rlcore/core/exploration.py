@@ -1,0 +1,302 @@
+"""Exploration for tabular agents: schedules, epsilon-greedy, Boltzmann, UCB and action masks.
+
+Book: *Sequential decision making*, "Exploration vs. exploitation".
+
+The vectorised ``*_probs`` functions give the action distribution for a whole
+table ``Q[S, A]``; the strategy classes are the fast per-step samplers the TD
+learners call inside their loops (they keep a buffer of pre-drawn uniforms
+from the learner's seeded generator). Ties between equally good actions are
+broken uniformly at random, so a fresh ``Q`` does not always favour action 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Union
+
+import numpy as np
+
+__all__ = [
+    "Schedule", "constant", "linear_decay", "exponential_decay",
+    "greedy_policy", "epsilon_greedy_probs", "boltzmann_probs",
+    "Exploration", "EpsilonGreedy", "Boltzmann", "UCB", "make_exploration", "check_mask",
+]
+
+Schedule = Union[float, Callable[[int], float]]
+
+
+# ----------------------------------------------------------------- schedules
+def constant(value: float) -> Callable[[int], float]:
+    """Schedule that returns ``value`` at every episode."""
+    return lambda episode: value
+
+
+def linear_decay(start: float, end: float, n_episodes: int) -> Callable[[int], float]:
+    """``start`` falling linearly to ``end`` over ``n_episodes``, then held at ``end``."""
+    if n_episodes < 1:
+        raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
+
+    def schedule(episode: int) -> float:
+        frac = min(episode / n_episodes, 1.0)
+        return start + frac * (end - start)
+
+    return schedule
+
+
+def exponential_decay(start: float, end: float, rate: float) -> Callable[[int], float]:
+    """``max(end, start * rate**episode)``, for ``0 < rate <= 1``."""
+    if not 0.0 < rate <= 1.0:
+        raise ValueError(f"rate must lie in (0, 1], got {rate}")
+    return lambda episode: max(end, start * rate**episode)
+
+
+def _schedule(value: Schedule, name: str, low: float, high: float, interval: str) -> Callable[[int], float]:
+    fn = value if callable(value) else constant(float(value))
+    first = fn(0)
+    if not low <= first <= high:
+        raise ValueError(f"{name} must lie in {interval}, got {first}")
+    return fn
+
+
+# --------------------------------------------------------------- action masks
+def check_mask(mask, n_states: int, n_actions: int, state_names=None) -> np.ndarray | None:
+    """Validate an action mask and return it as a read-only ``[S, A]`` bool array (``None`` passes through).
+
+    ``mask[s, a] = True`` means action ``a`` is *allowed* in state ``s``; ``False`` marks it
+    contraindicated, so planners and learners restrict every ``max``/``argmax``/sample to
+    ``A(s) = {a : mask[s, a]}``. Every state needs at least one allowed action.
+    """
+    if mask is None:
+        return None
+    arr = np.asarray(mask)
+    if arr.shape != (n_states, n_actions):
+        raise ValueError(f"mask must have shape [S, A] = ({n_states}, {n_actions}), got {arr.shape}")
+    if arr.dtype != bool:
+        if not np.isin(arr, (0, 1)).all():
+            raise ValueError("mask must be boolean (True = allowed), got non-0/1 values")
+        arr = arr.astype(bool)
+    empty = ~arr.any(axis=1)
+    if empty.any():
+        s = int(np.flatnonzero(empty)[0])
+        name = f" ({state_names[s]!r})" if state_names is not None else ""
+        raise ValueError(f"mask removes every action in state {s}{name} ({int(empty.sum())} such state(s)); "
+                         f"allow at least one action in every state (terminal states included)")
+    arr = arr.copy()
+    arr.setflags(write=False)
+    return arr
+
+
+# ------------------------------------------------------- vectorised tables
+def greedy_policy(Q: np.ndarray) -> np.ndarray:
+    """Deterministic greedy policy ``pi(s) = argmax_a Q(s, a)`` (lowest index on ties), shape ``[S]``."""
+    return np.asarray(Q).argmax(axis=-1)
+
+
+def _greedy_mask(Q: np.ndarray) -> np.ndarray:
+    Q = np.asarray(Q, dtype=float)
+    return Q >= Q.max(axis=-1, keepdims=True)
+
+
+def epsilon_greedy_probs(Q: np.ndarray, epsilon: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """Epsilon-greedy distribution ``pi(a|s) = epsilon/|A| + (1 - epsilon) [a in argmax Q(s, .)]/n_ties``.
+
+    Ties share the greedy mass equally. Works on ``[A]`` or ``[S, A]``. With an
+    action ``mask`` (same shape, True = allowed) both the uniform part and the
+    argmax run over the allowed set ``A(s)`` only:
+    ``pi(a|s) = [a in A(s)] (epsilon/|A(s)| + (1 - epsilon) [a in argmax_{A(s)} Q]/n_ties)``.
+    """
+    if not 0.0 <= epsilon <= 1.0:
+        raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
+    if mask is None:
+        greedy = _greedy_mask(Q)
+        n_actions = greedy.shape[-1]
+        return epsilon / n_actions + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
+    allowed = np.asarray(mask, dtype=bool)
+    Qm = np.where(allowed, np.asarray(Q, dtype=float), -np.inf)
+    greedy = _greedy_mask(Qm) & allowed
+    n_allowed = allowed.sum(axis=-1, keepdims=True)
+    return allowed * epsilon / n_allowed + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
+
+
+def boltzmann_probs(Q: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax policy ``pi(a|s) = exp(Q(s,a)/tau) / sum_b exp(Q(s,b)/tau)``; ``tau -> 0`` is greedy."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    z = np.asarray(Q, dtype=float) / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# ------------------------------------------------------ per-step samplers
+class Exploration:
+    """Base class of the per-step action samplers used by the TD learners.
+
+    A learner calls :meth:`bind` once, :meth:`begin_episode` at the start of
+    every episode, then ``select(q, s)`` with ``q`` the list of action values
+    of state ``s``. ``probs(q, s)`` returns the distribution ``select`` samples
+    from (Expected SARSA needs it).
+    """
+
+    _BUFFER = 4096
+    #: whether the learner must call :meth:`observe` after every action
+    observes = False
+    #: optional ``[S, A]`` bool action mask (True = allowed), set by :meth:`set_mask`
+    mask: np.ndarray | None = None
+    _allowed: list[list[int]] | None = None
+
+    def bind(self, n_states: int, n_actions: int, rng: np.random.Generator) -> None:
+        self.n_actions = n_actions
+        self._rng = rng
+        self._u: list[float] = []
+        self._i = 0
+        self.set_mask(None)
+
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        """Restrict exploration to allowed actions: ``mask[s, a] = True`` means ``a`` may be taken in ``s``.
+
+        The learners also store ``-inf`` for masked entries of ``Q``, so greedy
+        choices skip them; this makes the *random* choices skip them too.
+        """
+        self.mask = None if mask is None else np.asarray(mask, dtype=bool)
+        self._allowed = None if mask is None else [np.flatnonzero(row).tolist() for row in self.mask]
+
+    def begin_episode(self, episode: int) -> None:  # pragma: no cover - overridden where needed
+        pass
+
+    def uniform(self) -> float:
+        """Next U(0, 1) draw from the learner's generator (buffered for speed)."""
+        i = self._i
+        if i >= len(self._u):
+            self._u = self._rng.random(self._BUFFER).tolist()
+            i = 0
+        self._i = i + 1
+        return self._u[i]
+
+    def argmax(self, q: list[float]) -> int:
+        """Greedy action, ties broken uniformly at random."""
+        m = max(q)
+        n = q.count(m)
+        if n == 1:
+            return q.index(m)
+        j = int(self.uniform() * n)
+        for a, v in enumerate(q):
+            if v == m:
+                if j == 0:
+                    return a
+                j -= 1
+        return q.index(m)  # pragma: no cover - unreachable
+
+    def select(self, q: list[float], s: int) -> int:
+        raise NotImplementedError
+
+    def probs(self, q: list[float], s: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def observe(self, s: int, a: int) -> None:
+        """Called after action ``a`` was taken in ``s`` (UCB counts visits)."""
+
+
+class EpsilonGreedy(Exploration):
+    """With probability ``epsilon`` a uniformly random action, otherwise a greedy one.
+
+    ``epsilon`` may be a number or a schedule ``episode -> epsilon`` such as
+    :func:`linear_decay`.
+    """
+
+    def __init__(self, epsilon: Schedule = 0.1) -> None:
+        self.schedule = _schedule(epsilon, "epsilon", 0.0, 1.0, "[0, 1]")
+        self.epsilon = self.schedule(0)
+
+    def begin_episode(self, episode: int) -> None:
+        self.epsilon = self.schedule(episode)
+
+    def select(self, q: list[float], s: int) -> int:
+        u = self.uniform()
+        eps = self.epsilon
+        if u < eps:
+            if self._allowed is not None:
+                allowed = self._allowed[s]
+                return allowed[min(int(u / eps * len(allowed)), len(allowed) - 1)]
+            return min(int(u / eps * self.n_actions), self.n_actions - 1)
+        return self.argmax(q)
+
+    def probs(self, q: list[float], s: int) -> np.ndarray:
+        return epsilon_greedy_probs(np.asarray(q), self.epsilon, None if self.mask is None else self.mask[s])
+
+
+class Boltzmann(Exploration):
+    """Sample ``a ~ softmax(Q(s, .) / temperature)``; the temperature may follow a schedule."""
+
+    def __init__(self, temperature: Schedule = 1.0) -> None:
+        self.schedule = _schedule(temperature, "temperature", 1e-12, math.inf, "(0, inf)")
+        self.temperature = self.schedule(0)
+
+    def begin_episode(self, episode: int) -> None:
+        self.temperature = self.schedule(episode)
+
+    def select(self, q: list[float], s: int) -> int:
+        m = max(q)
+        w = [math.exp((v - m) / self.temperature) for v in q]
+        u = self.uniform() * sum(w)
+        for a, x in enumerate(w):
+            u -= x
+            if u < 0:
+                return a
+        return len(w) - 1
+
+    def probs(self, q: list[float], s: int) -> np.ndarray:
+        p = boltzmann_probs(np.asarray(q), self.temperature)
+        return p if self.mask is None else p * self.mask[s]
+
+
+class UCB(Exploration):
+    """Upper confidence bound: ``argmax_a Q(s,a) + c sqrt(ln N(s) / N(s,a))``, untried actions first.
+
+    Counts are per state, so this is the tabular-MDP variant of UCB1 (Auer et al., 2002).
+    """
+
+    def __init__(self, c: float = 1.0) -> None:
+        if not c >= 0:
+            raise ValueError(f"c must be >= 0, got {c}")
+        self.c = float(c)
+        self.observes = True
+
+    def bind(self, n_states: int, n_actions: int, rng: np.random.Generator) -> None:
+        super().bind(n_states, n_actions, rng)
+        self.counts = np.zeros((n_states, n_actions), dtype=np.int64)
+
+    def _scores(self, q: list[float], s: int) -> list[float]:
+        n = self.counts[s]
+        total = n.sum()
+        if total == 0:
+            return list(q)
+        bonus = self.c * np.sqrt(np.log(total) / np.maximum(n, 1))
+        allowed = self.mask[s] if self.mask is not None else np.ones(self.n_actions, dtype=bool)
+        return [-math.inf if not allowed[a] else math.inf if n[a] == 0 else q[a] + bonus[a]
+                for a in range(self.n_actions)]
+
+    def select(self, q: list[float], s: int) -> int:
+        return self.argmax(self._scores(q, s))
+
+    def probs(self, q: list[float], s: int) -> np.ndarray:
+        mask = _greedy_mask(np.asarray(self._scores(q, s)))
+        return mask / mask.sum()
+
+    def observe(self, s: int, a: int) -> None:
+        self.counts[s, a] += 1
+
+
+def make_exploration(exploration: Exploration | str | None, epsilon: Schedule = 0.1) -> Exploration:
+    """Turn ``None``/``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or a strategy object into a strategy."""
+    if isinstance(exploration, Exploration):
+        return exploration
+    if exploration is None or exploration in ("epsilon", "epsilon-greedy"):
+        return EpsilonGreedy(epsilon)
+    if exploration == "boltzmann":
+        return Boltzmann()
+    if exploration == "ucb":
+        return UCB()
+    raise ValueError(f"exploration must be 'epsilon', 'boltzmann', 'ucb' or an Exploration, "
+                     f"got {exploration!r}")

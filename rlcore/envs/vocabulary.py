@@ -1,0 +1,84 @@
+"""The vocabulary of the character-level language MDP: characters plus EOS, BOS and PAD.
+
+Book: *RL for large language models*, "Text generation as an MDP".
+
+Token ids (one id space shared with :mod:`rlcore.lm.nn`): the ``n`` characters
+are ``0 .. n-1``, then ``EOS = n``, ``BOS = n+1``, ``PAD = n+2``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = ["Vocabulary"]
+
+
+class Vocabulary:
+    """Characters and the three special tokens, with ``stoi``/``itos`` maps.
+
+    ``chars`` = the ``n`` characters (ids ``0 .. n-1``); ``EOS = n``, ``BOS = n+1``,
+    ``PAD = n+2``; ``n_actions = n + 1`` (characters and EOS), ``n_tokens = n + 3``.
+    """
+
+    def __init__(self, chars: str | Sequence[str]) -> None:
+        chars = list(chars)
+        if len(chars) == 0:
+            raise ValueError("vocabulary must contain at least one character, got an empty vocabulary")
+        for c in chars:
+            if not isinstance(c, str) or len(c) != 1:
+                raise ValueError(f"vocabulary entries must be single characters, got {c!r}")
+        if len(set(chars)) != len(chars):
+            dup = sorted({c for c in chars if chars.count(c) > 1})
+            raise ValueError(f"vocabulary characters must be distinct, got duplicates {dup}")
+        self.chars: tuple[str, ...] = tuple(chars)
+        self.n_chars = len(chars)
+        self.EOS = self.n_chars
+        self.BOS = self.n_chars + 1
+        self.PAD = self.n_chars + 2
+        self.n_actions = self.n_chars + 1
+        self.n_tokens = self.n_chars + 3
+        self.stoi = {c: i for i, c in enumerate(chars)}
+        self.itos = {i: c for i, c in enumerate(chars)}
+        self.itos.update({self.EOS: "<eos>", self.BOS: "<bos>", self.PAD: "<pad>"})
+
+    @classmethod
+    def from_text(cls, text: str | Iterable[str]) -> Vocabulary:
+        """The sorted set of characters in ``text`` (newlines excluded)."""
+        if not isinstance(text, str):
+            text = "".join(text)
+        return cls(sorted(set(text) - {"\n", "\r"}))
+
+    def check(self, text: str, name: str = "text") -> None:
+        """Raise ``ValueError`` naming the characters of ``text`` not in the vocabulary."""
+        bad = sorted({c for c in text if c not in self.stoi})
+        if bad:
+            raise ValueError(f"{name} {text!r} contains characters not in the vocabulary: {bad}; "
+                             f"vocabulary is {''.join(self.chars)!r}")
+
+    def encode(self, text: str) -> list[int]:
+        """Character ids of ``text`` (no special tokens)."""
+        self.check(text)
+        return [self.stoi[c] for c in text]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of a sequence of ids; stops at ``EOS``, skips ``BOS`` and ``PAD``."""
+        out = []
+        for i in ids:
+            i = int(i)
+            if i == self.EOS:
+                break
+            if i < self.n_chars:
+                out.append(self.chars[i])
+        return "".join(out)
+
+    def __len__(self) -> int:
+        return self.n_chars
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocabulary) and other.chars == self.chars
+
+    def __hash__(self) -> int:
+        return hash(self.chars)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({''.join(self.chars)!r})"

@@ -1,0 +1,52 @@
+"""KL estimators to a reference policy: ``k1``, ``k2``, ``k3`` as named choices.
+
+Book: *RLHF*, "The KL penalty" (why the policy is kept close to the reference).
+
+For a token ``a ~ pi(.|s)`` write ``log r = log pi_ref(a|s) - log pi(a|s)``.
+The three estimators of ``KL(pi || pi_ref)`` (Schulman, "Approximating KL divergence", 2020):
+
+====== ========================= ============================================================
+name   per-token value           properties under ``a ~ pi``
+====== ========================= ============================================================
+``k1`` ``-log r``                unbiased; can be negative; high variance
+``k2`` ``(log r)^2 / 2``         biased (exact to second order); never negative
+``k3`` ``(r - 1) - log r``       unbiased and never negative (a control variate added to k1)
+====== ========================= ============================================================
+
+Both log-probabilities must come from the same *unfiltered* distribution
+(``softmax(z / temperature)``, see :mod:`rlcore.lm.rollout`): under a top-k or
+top-p support one of them can be ``-inf`` and every estimator is infinite.
+A sequence's KL is the sum of its tokens' estimates.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["KL_ESTIMATORS", "kl_estimate", "kl_to_reference"]
+
+KL_ESTIMATORS = ("k1", "k2", "k3")
+"""The names :func:`kl_estimate` accepts."""
+
+
+def kl_estimate(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k1") -> torch.Tensor:
+    """Per-token estimate of ``KL(pi || pi_ref)`` from sampled tokens (see the module table)."""
+    if estimator not in KL_ESTIMATORS:
+        raise ValueError(f"kl_estimator must be one of {KL_ESTIMATORS}, got {estimator!r}")
+    log_r = ref_logp - logp
+    if estimator == "k1":
+        return -log_r
+    if estimator == "k2":
+        return 0.5 * log_r**2
+    return torch.expm1(log_r) - log_r
+
+
+def kl_to_reference(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor,
+                    estimator: str = "k1") -> torch.Tensor:
+    """Per-sequence KL estimate ``sum_t m_t k(log pi_t, log pi_ref_t)``, shape ``[B]``.
+
+    With ``k1`` and completions ``y ~ pi`` its mean is unbiased for the sequence-level
+    ``KL(pi || pi_ref) = E_pi[log pi(y) - log pi_ref(y)]``.
+    """
+    k = kl_estimate(logp, ref_logp, estimator)
+    return torch.where(mask, k, torch.zeros_like(k)).sum(-1)

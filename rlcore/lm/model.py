@@ -1,0 +1,115 @@
+"""A tiny character-level language model: the policy ``pi_theta(a|s)`` with a value head ``V_phi(s)``.
+
+Book: *RL for large language models*, "From tables to neural policies".
+
+The table ``Q[s, a]`` of the language MDP needs ``sum_t |V|^t`` rows; a
+recurrent network instead reads the prefix ``s_t = (BOS, x_1, .., x_t)`` (prompt
+characters included) into a hidden state ``h_t = GRU(h_{t-1}, embed(x_t))`` and outputs
+
+* logits ``z_t = W h_t + b`` with ``pi_theta(a | s_t) = softmax(z_t)_a`` over the
+  ``n + 1`` actions (characters and ``EOS``),
+* a value ``V(s_t) = w_v . h_t + b_v`` (the critic of PPO and REINFORCE's baseline).
+
+Sampling and scoring live in :mod:`rlcore.lm.rollout`; checkpoints in :mod:`rlcore.lm.checkpoint`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from rlcore.envs.vocabulary import Vocabulary
+
+__all__ = ["DEFAULT_CHARS", "ModelConfig", "CharLM", "count_parameters"]
+
+DEFAULT_CHARS = " abcdefghijklmnopqrstuvwxyz"
+"""Space and the 26 lower-case letters: the vocabulary of the bundled corpus."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of a :class:`CharLM`; stored in every checkpoint."""
+
+    chars: str = DEFAULT_CHARS
+    """the characters of the vocabulary (ids ``0 .. n-1``)"""
+    embed_dim: int = 32
+    """size of the character embedding"""
+    hidden_dim: int = 64
+    """size of the GRU hidden state ``h_t``"""
+    num_layers: int = 1
+    """stacked GRU layers"""
+    value_head: bool = True
+    """whether the model has a value head ``V(s_t)``"""
+
+
+class CharLM(nn.Module):
+    """GRU character LM: ``forward(tokens) -> (logits, values)``.
+
+    Parameters
+    ----------
+    vocab : :class:`~rlcore.envs.language.Vocabulary` or str
+        Characters (default: space and a-z).
+    embed_dim, hidden_dim, num_layers : int
+        Sizes; the defaults give about 20k parameters.
+    value_head : bool
+        Add ``V(s_t)``; without it ``values`` is a tensor of zeros.
+    seed : int, optional
+        Seeds the weight initialisation (without touching the global RNG state).
+    device : torch.device or str, optional
+        Where to put the weights (default: the CPU).
+    """
+
+    def __init__(self, vocab: Vocabulary | str = DEFAULT_CHARS, embed_dim: int = 32, hidden_dim: int = 64,
+                 num_layers: int = 1, value_head: bool = True, seed: int | None = None,
+                 device: torch.device | str | None = None) -> None:
+        super().__init__()
+        self.vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
+        for name, v in (("embed_dim", embed_dim), ("hidden_dim", hidden_dim), ("num_layers", num_layers)):
+            if int(v) != v or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        self.config = ModelConfig("".join(self.vocab.chars), int(embed_dim), int(hidden_dim), int(num_layers),
+                                  bool(value_head))
+        with torch.random.fork_rng(devices=[]):
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.embed = nn.Embedding(self.vocab.n_tokens, embed_dim)
+            self.gru = nn.GRU(embed_dim, hidden_dim, num_layers, batch_first=True)
+            self.head = nn.Linear(hidden_dim, self.vocab.n_actions)
+            self.value = nn.Linear(hidden_dim, 1) if value_head else None
+        if device is not None:
+            self.to(device)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights live; sampling and scoring put their tensors there too."""
+        return self.embed.weight.device
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, seed: int | None = None,
+                    device: torch.device | str | None = None) -> CharLM:
+        """Build a model from a :class:`ModelConfig`."""
+        return cls(config.chars, config.embed_dim, config.hidden_dim, config.num_layers, config.value_head, seed,
+                   device)
+
+    def step(self, tokens: torch.Tensor, hidden: torch.Tensor | None = None):
+        """Run ``tokens [B, L]`` from ``hidden``; returns ``(logits [B, L, A], values [B, L], hidden)``."""
+        out, hidden = self.gru(self.embed(tokens), hidden)
+        logits = self.head(out)
+        values = self.value(out).squeeze(-1) if self.value is not None else out.new_zeros(out.shape[:-1])
+        return logits, values, hidden
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``tokens [B, L]`` (starting with ``BOS``) -> ``(logits [B, L, A], values [B, L])``.
+
+        Position ``t`` sees ``tokens[:, :t+1]`` = state ``s_t``: ``logits[:, t]`` scores
+        the action ``a_t`` and ``values[:, t]`` is ``V(s_t)``.
+        """
+        logits, values, _ = self.step(tokens)
+        return logits, values
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

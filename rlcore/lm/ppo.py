@@ -1,0 +1,173 @@
+"""Proximal policy optimisation on the language MDP (Schulman et al., 2017), with a KL anchor to a reference.
+
+Book: *RL for large language models*, "Proximal policy optimisation"; *RLHF*, "The KL penalty".
+
+Each iteration collects a batch of prompted completions, scores it once with
+the current policy (the "old" policy), computes GAE advantages
+(:func:`rlcore.core.returns.gae`) on ``r_t - kl_coef * k_t`` (or keeps the KL in
+the loss), and takes ``num_ppo_epochs`` passes of clipped updates over
+``num_mini_batches`` shuffled minibatches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rlcore.core.returns import gae
+from rlcore.envs.language import CharLanguageEnv
+from rlcore.lm.config import PPOConfig
+from rlcore.lm.losses import aggregate, clipped_value_loss, explained_variance, normalize_advantages, ppo_policy_loss
+from rlcore.lm.model import CharLM
+from rlcore.lm.rewards import rollout_rewards
+from rlcore.lm.rollout import Rollout, score
+from rlcore.lm.training import (
+    PGResult,
+    check_model_env,
+    frozen_copy,
+    generator_for,
+    optimizer_step,
+    sample_batch,
+    token_kl,
+)
+
+__all__ = ["Batch", "collect", "ppo_loss", "ppo"]
+
+
+@dataclass
+class Batch:
+    """One PPO batch: a rollout with its old log-probs/values, rewards and GAE advantages (all ``[B, L]``)."""
+
+    rollout: Rollout
+    task_rewards: torch.Tensor
+    rewards: torch.Tensor
+    old_logprobs: torch.Tensor
+    old_values: torch.Tensor
+    ref_logprobs: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    order: torch.Tensor
+    """row permutation of the first epoch (old log-probs were scored minibatch by minibatch in this order)"""
+
+
+def _minibatches(order: torch.Tensor, n: int) -> list[torch.Tensor]:
+    return [c for c in torch.tensor_split(order, min(n, len(order))) if len(c)]
+
+
+def _score_rows(model: CharLM, ro: Rollout, idx: torch.Tensor, temperature: float):
+    return score(model, ro.tokens[idx], ro.mask[idx], temperature, ro.prompt_lengths[idx])
+
+
+@torch.no_grad()
+def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, generator: torch.Generator) -> Batch:
+    """Sample a batch, score it, apply the KL penalty and compute GAE.
+
+    With ``kl_penalty="reward"``: ``r_t = r_task_t - kl_coef * k(log pi_old, log pi_ref)_t``;
+    ``(A, R) = gae(r, V_old, gamma, lam)`` with ``done`` at the last completion token:
+    the env terminates at ``EOS`` and at its length limit alike, so nothing is
+    bootstrapped past the end. Old and reference log-probs are scored by the
+    same batched forward pass the update uses, minibatch by minibatch in the
+    first epoch's order, so the first minibatch has ratio exactly 1 and a
+    reference equal to the policy gives a KL of exactly 0.
+    """
+    ro = sample_batch(model, env, cfg, generator)
+    mask = ro.mask
+    B, L = mask.shape
+    order = torch.randperm(B, generator=generator, device=generator.device)
+    old_logp, old_v, ref_logp = (torch.zeros(B, L, device=mask.device) for _ in range(3))
+    model.eval()
+    for idx in _minibatches(order, cfg.num_mini_batches):
+        lp, v, _ = _score_rows(model, ro, idx, cfg.temperature)
+        old_logp[idx], old_v[idx] = lp, v
+        ref_logp[idx] = _score_rows(ref, ro, idx, cfg.temperature)[0]
+    task_r = rollout_rewards(env, ro)
+    rewards = task_r.to(old_logp.dtype)
+    if cfg.kl_penalty == "reward":
+        rewards = rewards - cfg.kl_coef * token_kl(old_logp, ref_logp, mask, cfg.kl_estimator)
+    dones = torch.arange(L, device=mask.device)[None, :] == (ro.lengths[:, None] - 1)
+    adv, ret = gae(rewards, old_v, cfg.gamma, cfg.lam, dones=dones)
+    zero = torch.zeros_like(adv)
+    return Batch(ro, task_r, rewards, old_logp, old_v, ref_logp, torch.where(mask, adv, zero),
+                 torch.where(mask, ret, zero), order)
+
+
+def ppo_loss(model: CharLM, batch: Batch, idx: torch.Tensor, cfg: PPOConfig) -> tuple[torch.Tensor, dict[str, float]]:
+    """Total PPO loss on the rows ``idx``: ``L_clip + vf_coef L_V - ent_coef H`` (``+ kl_coef KL`` in loss mode)."""
+    mask = batch.rollout.mask[idx]
+    logp, values, ent = _score_rows(model, batch.rollout, idx, cfg.temperature)
+    adv = batch.advantages[idx]
+    if cfg.norm_adv:
+        adv = normalize_advantages(adv, mask)
+    pg, stats = ppo_policy_loss(logp, batch.old_logprobs[idx], adv, mask, cfg.cliprange, cfg.loss_agg)
+    vl = clipped_value_loss(values, batch.old_values[idx], batch.returns[idx], mask, cfg.cliprange_value,
+                            cfg.loss_agg)
+    entropy = aggregate(ent, mask, cfg.loss_agg)
+    loss = pg + cfg.vf_coef * vl - cfg.ent_coef * entropy
+    if cfg.kl_penalty == "loss":
+        kl = aggregate(token_kl(logp, batch.ref_logprobs[idx], mask, cfg.kl_estimator), mask, cfg.loss_agg)
+        loss = loss + cfg.kl_coef * kl
+    stats.update(pg_loss=float(pg.detach()), value_loss=float(vl.detach()), entropy=float(entropy.detach()))
+    return loss, stats
+
+
+def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, ref_model: CharLM | None = None,
+        progress: bool = False) -> PGResult:
+    """Proximal policy optimisation with a value head, GAE and an optional KL anchor to a reference.
+
+    For each iteration: :func:`collect` a batch, then for ``num_ppo_epochs`` shuffle
+    it into ``num_mini_batches`` and minimise :func:`ppo_loss` with Adam, stopping
+    the epochs early once ``approx_kl > target_kl``. ``model`` is trained in place;
+    ``ref_model`` defaults to a frozen copy of the initial model.
+    """
+    cfg = config or PPOConfig()
+    if not isinstance(cfg, PPOConfig):
+        raise ValueError(f"config must be a PPOConfig, got {type(cfg).__name__}")
+    check_model_env(model, env)
+    g = generator_for(model, cfg.seed)
+    ref = ref_model if ref_model is not None else frozen_copy(model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    keys = ("reward", "kl_ref", "entropy", "length", "approx_kl", "clipfrac", "pg_loss", "value_loss",
+            "explained_variance", "epochs", "first_ratio_dev", "first_approx_kl", "first_clipfrac", "time")
+    hist: dict[str, list[float]] = {k: [] for k in keys}
+    start = time.perf_counter()
+    batch = None
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="ppo", leave=False):
+        batch = collect(model, env, cfg, ref, g)
+        model.eval()  # no dropout in CharLM; eval keeps scoring identical to collection
+        per_mb: list[dict[str, float]] = []
+        epochs_done, stop = 0, False
+        for epoch in range(cfg.num_ppo_epochs):
+            order = batch.order if epoch == 0 else torch.randperm(len(batch.order), generator=g, device=g.device)
+            for idx in _minibatches(order, cfg.num_mini_batches):
+                loss, st = ppo_loss(model, batch, idx, cfg)
+                optimizer_step(opt, model, loss, cfg.max_grad_norm)
+                per_mb.append(st)
+                if cfg.target_kl is not None and st["approx_kl"] > cfg.target_kl:
+                    stop = True
+                    break
+            epochs_done += 1
+            if stop:
+                break
+        first = per_mb[0]
+        for k in ("ratio_dev", "approx_kl", "clipfrac"):
+            hist[f"first_{k}"].append(first[k])
+        for k in ("approx_kl", "clipfrac", "pg_loss", "value_loss", "entropy"):
+            hist[k].append(float(np.mean([s[k] for s in per_mb])))
+        mask = batch.rollout.mask
+        hist["epochs"].append(epochs_done)
+        hist["reward"].append(float(batch.task_rewards.sum(1).mean()))
+        hist["kl_ref"].append(float(token_kl(batch.old_logprobs, batch.ref_logprobs, mask,
+                                             cfg.kl_estimator).sum(1).mean()))
+        hist["length"].append(float(batch.rollout.lengths.float().mean()))
+        hist["explained_variance"].append(explained_variance(batch.old_values, batch.returns, mask))
+        hist["time"].append(time.perf_counter() - start)
+        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+            break
+    model.eval()
+    samples = batch.rollout.texts if batch is not None else []
+    return PGResult(model, {k: np.asarray(v, dtype=float) for k, v in hist.items()}, cfg,
+                    time.perf_counter() - start, samples)

@@ -1,0 +1,238 @@
+"""Prompt-conditioned sampling and scoring: completions of prompts, in one batched pass.
+
+Book: *RL for large language models*, "Text generation as an MDP" and "Sampling: temperature, top-k, top-p".
+
+A prompt is part of the state: row ``b`` reads ``BOS, p_1 .. p_P`` (its prompt,
+``P = prompt_lengths[b]``) and then writes its completion ``a_0, a_1, ..``
+until it samples ``EOS`` or the text reaches its length limit. The prompt is
+conditioned on, never scored: every array below except ``tokens`` is aligned
+on the *completion* (column ``j`` = the ``j``-th action of the row), so losses
+read only completion tokens.
+
+============== ============ ===================================================
+name           shape        meaning
+============== ============ ===================================================
+tokens         ``[B, T+1]`` ``BOS``, prompt, completion, then ``PAD`` (right-padded)
+completions    ``[B, L]``   ``a_j`` (``EOS`` included; ``PAD`` after the end)
+mask           ``[B, L]``   True on real completion tokens (``EOS`` included)
+logprobs       ``[B, L]``   ``log pi(a_j | s_j)`` under the temperature distribution
+values         ``[B, L]``   ``V(s_j)``
+prompt_lengths ``[B]``      characters of the prompt
+lengths        ``[B]``      completion tokens (``EOS`` included)
+eos            ``[B]``      the completion ended with ``EOS`` (else at its length limit)
+group_ids      ``[B]``      index of the row's prompt in the list given to :func:`sample`
+============== ============ ===================================================
+
+``PAD`` is a token of its own, distinct from ``EOS``: an ``EOS`` is an action
+the policy chose and is scored; ``PAD`` is only filler.
+
+Log-probabilities, values and entropies are always those of the
+*unfiltered* distribution ``softmax(z / temperature)``, whatever top-k or
+top-p was used to draw the sample: top-k and top-p decide which tokens may
+be drawn, not what the policy is. (Scoring under the filtered support gives
+``log 0 = -inf`` for a token that another policy could have drawn: an
+infinite KL and a NaN gradient after one update.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import torch
+
+from rlcore.core.sampling import _check_sampling, sample_logits
+from rlcore.envs.vocabulary import Vocabulary
+from rlcore.lm.model import CharLM
+
+__all__ = ["Rollout", "sample", "score", "sequence_logprob", "generate"]
+
+
+@dataclass
+class Rollout:
+    """A batch of prompted completions (see the module table for the fields' shapes)."""
+
+    tokens: torch.Tensor
+    completions: torch.Tensor
+    mask: torch.Tensor
+    logprobs: torch.Tensor
+    values: torch.Tensor
+    prompt_lengths: torch.Tensor
+    lengths: torch.Tensor
+    eos: torch.Tensor
+    group_ids: torch.Tensor
+    prompts: tuple[str, ...]
+    """the prompt of every row (``prompts[b]`` belongs to row ``b``)"""
+    vocab: Vocabulary
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float = 1.0
+
+    @property
+    def texts(self) -> list[str]:
+        """The completions as text (no prompt, no special tokens)."""
+        return [self.vocab.decode(row[: int(n)]) for row, n in zip(self.completions.tolist(), self.lengths.tolist())]
+
+    @property
+    def full_texts(self) -> list[str]:
+        """Prompt followed by completion: the text the env's reward reads."""
+        return [p + c for p, c in zip(self.prompts, self.texts)]
+
+    def __len__(self) -> int:
+        return self.completions.shape[0]
+
+    def index(self, idx: torch.Tensor | slice) -> Rollout:
+        """The rows ``idx`` (a slice, or a tensor of row numbers or a boolean mask)."""
+        rows = range(len(self))[idx] if isinstance(idx, slice) else torch.arange(len(self))[idx].tolist()
+        return replace(self, tokens=self.tokens[idx], completions=self.completions[idx], mask=self.mask[idx],
+                       logprobs=self.logprobs[idx], values=self.values[idx],
+                       prompt_lengths=self.prompt_lengths[idx], lengths=self.lengths[idx], eos=self.eos[idx],
+                       group_ids=self.group_ids[idx], prompts=tuple(self.prompts[i] for i in rows))
+
+    def __repr__(self) -> str:
+        groups = int(self.group_ids.unique().numel()) if len(self) else 0
+        return (f"Rollout({len(self)} completions of {groups} prompts, mean length "
+                f"{float(self.lengths.float().mean()) if len(self) else 0:.1f}, "
+                f"{int(self.eos.sum())} ended by EOS; first {self.texts[:2]!r})")
+
+
+def _check_count(value: int, name: str, low: int) -> int:
+    if isinstance(value, bool) or int(value) != value or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _prompt_list(prompts: str | Sequence[str], vocab: Vocabulary) -> list[str]:
+    plist = [prompts] if isinstance(prompts, str) else list(prompts)
+    if not plist:
+        raise ValueError("prompts must hold at least one prompt (use [''] for none)")
+    for p in plist:
+        if not isinstance(p, str):
+            raise ValueError(f"prompts must be strings, got {p!r}")
+        vocab.check(p, "prompt")
+    return plist
+
+
+@torch.no_grad()
+def sample(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: int = 1, max_new_tokens: int = 20,
+           temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
+           generator: torch.Generator | None = None, max_len: int | None = None) -> Rollout:
+    """Sample ``n_per_prompt`` completions of every prompt in one batched pass.
+
+    ``a_j ~ softmax(filter(z_j; temperature, top_k, top_p))`` with
+    :func:`rlcore.core.sampling.sample_logits`. Row ``b`` of prompt ``p`` ends at
+    ``EOS`` or after ``max_new_tokens`` characters, or once the whole text
+    ``p + completion`` holds ``max_len`` characters (the env's length limit;
+    ``None``: no such limit). Rows are grouped prompt by prompt:
+    ``group_ids[b] = b // n_per_prompt``. The model runs in ``eval`` mode
+    (restored afterwards); every tensor is put on the model's device.
+    """
+    v = model.vocab
+    plist = _prompt_list(prompts, v)
+    n = _check_count(n_per_prompt, "n_per_prompt", 1)
+    max_new = _check_count(max_new_tokens, "max_new_tokens", 1)
+    _check_sampling(temperature, top_k, top_p)
+    if max_len is not None:
+        _check_count(max_len, "max_len", 1)
+        too_long = [p for p in plist if len(p) >= max_len]
+        if too_long:
+            raise ValueError(f"prompt {too_long[0]!r} leaves no room under max_len={max_len}")
+    dev = model.device
+    rows = [p for p in plist for _ in range(n)]
+    B = len(rows)
+    P = torch.tensor([len(p) for p in rows], device=dev)
+    limit = torch.full((B,), max_new, device=dev)
+    if max_len is not None:
+        limit = torch.minimum(limit, max_len - P)
+    T = int((P + limit).max())
+    tokens = torch.full((B, T + 1), v.PAD, dtype=torch.long, device=dev)
+    tokens[:, 0] = v.BOS
+    for b, p in enumerate(rows):
+        if p:
+            tokens[b, 1: 1 + len(p)] = torch.tensor(v.encode(p), device=dev)
+    L = int(limit.max())
+    completions = torch.full((B, L), v.PAD, dtype=torch.long, device=dev)
+    logprobs = torch.zeros(B, L, device=dev)
+    values = torch.zeros(B, L, device=dev)
+    mask = torch.zeros(B, L, dtype=torch.bool, device=dev)
+    lengths = torch.zeros(B, dtype=torch.long, device=dev)
+    eos = torch.zeros(B, dtype=torch.bool, device=dev)
+    alive = torch.ones(B, dtype=torch.bool, device=dev)
+    was_training = model.training
+    model.eval()
+    hidden = None
+    for t in range(T):
+        logits, val, hidden = model.step(tokens[:, t: t + 1], hidden)
+        writing = alive & (t >= P)  # rows past their prompt choose the next token
+        if not writing.any():
+            if not alive.any():
+                break
+            continue
+        a, _ = sample_logits(logits[:, 0], temperature, top_k, top_p, generator=generator)
+        lp = torch.log_softmax(logits[:, 0] / temperature, dim=-1).gather(-1, a[:, None]).squeeze(-1)
+        rows_w = writing.nonzero().squeeze(-1)
+        j = lengths[rows_w]
+        completions[rows_w, j] = a[rows_w]
+        logprobs[rows_w, j] = lp[rows_w]
+        values[rows_w, j] = val[rows_w, 0]
+        mask[rows_w, j] = True
+        tokens[rows_w, t + 1] = a[rows_w]
+        lengths[rows_w] += 1
+        ended = writing & (a == v.EOS)
+        eos |= ended
+        alive &= ~ended & ~(writing & (lengths >= limit))
+    model.train(was_training)
+    width = int(lengths.max())
+    return Rollout(tokens[:, : int((P + lengths).max()) + 1], completions[:, :width], mask[:, :width],
+                   logprobs[:, :width], values[:, :width], P, lengths, eos,
+                   torch.arange(len(plist), device=dev).repeat_interleave(n), tuple(rows), v,
+                   float(temperature), top_k, float(top_p))
+
+
+def score(model: CharLM, tokens: torch.Tensor | Rollout, mask: torch.Tensor | None = None,
+          temperature: float | None = None,
+          prompt_lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Re-score completions in one forward pass (with gradients): ``(logprobs, values, entropy)``, each ``[B, L]``.
+
+    ``log pi(a_j|s_j)``, ``V(s_j)`` and ``H(pi(.|s_j)) = -sum_a pi log pi`` under
+    ``pi = softmax(z / temperature)``, aligned on the completion and 0 where
+    ``mask`` is False. ``tokens [B, T+1]`` are full sequences (``BOS``, prompt,
+    completion); completion ``j`` of row ``b`` is ``tokens[b, prompt_lengths[b] + 1 + j]``
+    (``prompt_lengths`` defaults to 0: no prompt). Pass a :class:`Rollout` alone to
+    score it with its own mask, prompt lengths and (unless ``temperature`` is
+    given) temperature; otherwise ``temperature`` defaults to 1.
+    """
+    if isinstance(tokens, Rollout):
+        ro = tokens
+        tokens, mask, prompt_lengths = ro.tokens, ro.mask if mask is None else mask, ro.prompt_lengths
+        temperature = ro.temperature if temperature is None else temperature
+    temperature = 1.0 if temperature is None else temperature
+    if mask is None:
+        raise ValueError("score needs the completion mask (or a Rollout)")
+    _check_sampling(temperature, None, 1.0)
+    logits, values = model(tokens[:, :-1])
+    B, L = mask.shape
+    T = logits.shape[1]
+    P = torch.zeros(B, dtype=torch.long, device=tokens.device) if prompt_lengths is None else prompt_lengths
+    pos = (P[:, None] + torch.arange(L, device=tokens.device)[None, :]).clamp(max=T - 1)
+    logp_all = torch.log_softmax(logits.gather(1, pos[..., None].expand(-1, -1, logits.shape[-1])) / temperature, -1)
+    actions = tokens.gather(1, pos + 1).clamp(max=model.vocab.n_actions - 1)
+    logp = logp_all.gather(-1, actions[..., None]).squeeze(-1)
+    ent = -(logp_all.exp() * logp_all).sum(-1)
+    zero = torch.zeros_like(logp)
+    return (torch.where(mask, logp, zero), torch.where(mask, values.gather(1, pos), zero),
+            torch.where(mask, ent, zero))
+
+
+def sequence_logprob(model: CharLM, tokens: torch.Tensor | Rollout, mask: torch.Tensor | None = None,
+                     temperature: float | None = None, prompt_lengths: torch.Tensor | None = None) -> torch.Tensor:
+    """``log pi(y | x) = sum_j log pi(a_j | s_j)`` of every completion, shape ``[B]``."""
+    return score(model, tokens, mask, temperature, prompt_lengths)[0].sum(-1)
+
+
+def generate(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: int = 1, max_new_tokens: int = 20,
+             temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
+             seed: int | None = None) -> list[str]:
+    """Sampled completions as text (a convenience around :func:`sample`; ``seed`` makes it reproducible)."""
+    g = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
+    return sample(model, prompts, n_per_prompt, max_new_tokens, temperature, top_k, top_p, generator=g).texts

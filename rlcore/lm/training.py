@@ -1,0 +1,104 @@
+"""What the policy-gradient trainers share: prompted batches from the env, the reference, the KL term, one step.
+
+Book: *RL for large language models*, "Policy gradients".
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from rlcore.envs.language import CharLanguageEnv
+from rlcore.lm.config import TrainerConfig
+from rlcore.lm.kl import kl_estimate
+from rlcore.lm.model import CharLM
+from rlcore.lm.rollout import Rollout, sample
+
+__all__ = ["PGResult", "frozen_copy", "sample_batch", "token_kl", "optimizer_step", "check_model_env"]
+
+
+@dataclass(frozen=True)
+class PGResult:
+    """Outcome of :func:`rlcore.lm.reinforce.reinforce` or :func:`rlcore.lm.ppo.ppo`.
+
+    ``history[key]`` holds one entry per iteration: ``reward`` (mean task return of
+    the batch), ``kl_ref`` (mean sequence KL to the reference, by the config's
+    estimator), ``entropy``, ``length``, ``time``; PPO adds ``approx_kl``,
+    ``clipfrac``, ``value_loss``, ``explained_variance``, ``epochs`` and the
+    first-minibatch diagnostics ``first_ratio_dev``, ``first_approx_kl``, ``first_clipfrac``.
+    """
+
+    model: CharLM
+    history: dict[str, np.ndarray]
+    config: Any
+    elapsed: float
+    samples: list[str] = field(default_factory=list)
+
+    @property
+    def final_reward(self) -> float:
+        """Mean batch reward over the last 10% of iterations."""
+        r = self.history["reward"]
+        k = max(1, len(r) // 10)
+        return float(np.mean(r[-k:]))
+
+    def __repr__(self) -> str:
+        n = len(self.history["reward"])
+        return (f"PGResult({type(self.config).__name__}, {n} iterations in {self.elapsed:.1f} s, "
+                f"final reward {self.final_reward:.3f}, samples {self.samples[:3]!r})")
+
+
+def check_model_env(model: CharLM, env: CharLanguageEnv) -> None:
+    """``ValueError`` unless the model writes the env's vocabulary."""
+    if model.vocab != env.vocab:
+        raise ValueError(f"model vocabulary {model.vocab!r} differs from the env's {env.vocab!r}")
+
+
+def frozen_copy(model: CharLM) -> CharLM:
+    """A copy of ``model`` used only under ``no_grad`` and never given to an optimiser (the reference).
+
+    Its parameters keep ``requires_grad=True`` on purpose: PyTorch's CPU GRU takes a
+    different kernel when no weight requires grad, which would make ``log pi_ref``
+    differ from ``log pi`` in the last bit for identical weights.
+    """
+    ref = copy.deepcopy(model)
+    ref.eval()
+    return ref
+
+
+def sample_batch(model: CharLM, env: CharLanguageEnv, cfg: TrainerConfig, generator: torch.Generator) -> Rollout:
+    """``batch_size / num_generations`` prompts drawn uniformly from ``env.prompts``, each completed
+    ``num_generations`` times up to the env's length limit (so every row ends where the env ends)."""
+    n_prompts = cfg.batch_size // cfg.num_generations
+    if len(env.prompts) == 1:
+        prompts = list(env.prompts) * n_prompts
+    else:
+        idx = torch.randint(len(env.prompts), (n_prompts,), generator=generator, device=generator.device)
+        prompts = [env.prompts[i] for i in idx.tolist()]
+    return sample(model, prompts, cfg.num_generations, env.max_len, cfg.temperature, cfg.top_k, cfg.top_p,
+                  generator=generator, max_len=env.max_len)
+
+
+def token_kl(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor, estimator: str) -> torch.Tensor:
+    """Per-token KL estimate ``[B, L]``, 0 outside the completion mask."""
+    k = kl_estimate(logp, ref_logp, estimator)
+    return torch.where(mask, k, torch.zeros_like(k))
+
+
+def optimizer_step(opt: torch.optim.Optimizer, model: nn.Module, loss: torch.Tensor,
+                   max_grad_norm: float | None) -> None:
+    """``zero_grad``, ``backward``, optional gradient-norm clipping, ``step``."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if max_grad_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    opt.step()
+
+
+def generator_for(model: CharLM, seed: int) -> torch.Generator:
+    """A seeded ``torch.Generator`` on the model's device: every random draw of a trainer comes from it."""
+    return torch.Generator(device=model.device).manual_seed(seed)
