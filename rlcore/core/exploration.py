@@ -17,6 +17,8 @@ from typing import Union
 
 import numpy as np
 
+from rlcore.core.validation import check_mask
+
 __all__ = [
     "Schedule", "constant", "linear_decay", "exponential_decay",
     "greedy_policy", "epsilon_greedy_probs", "boltzmann_probs",
@@ -59,35 +61,6 @@ def _schedule(value: Schedule, name: str, low: float, high: float, interval: str
     return fn
 
 
-# --------------------------------------------------------------- action masks
-def check_mask(mask, n_states: int, n_actions: int, state_names=None) -> np.ndarray | None:
-    """Validate an action mask and return it as a read-only ``[S, A]`` bool array (``None`` passes through).
-
-    ``mask[s, a] = True`` means action ``a`` is *allowed* in state ``s``; ``False`` marks it
-    contraindicated, so planners and learners restrict every ``max``/``argmax``/sample to
-    ``A(s) = {a : mask[s, a]}``. Every state needs at least one allowed action.
-    """
-    if mask is None:
-        return None
-    arr = np.asarray(mask)
-    if arr.shape != (n_states, n_actions):
-        raise ValueError(f"mask must have shape [S, A] = ({n_states}, {n_actions}), got {arr.shape}")
-    if arr.dtype != bool:
-        if not np.isin(arr, (0, 1)).all():
-            raise ValueError("mask must be boolean (True = allowed), got non-0/1 values")
-        arr = arr.astype(bool)
-    empty = ~arr.any(axis=1)
-    if empty.any():
-        s = int(np.flatnonzero(empty)[0])
-        name = f" ({state_names[s]!r})" if state_names is not None else ""
-        raise ValueError(f"mask removes every action in state {s}{name} ({int(empty.sum())} such state(s)); "
-                         f"allow at least one action in every state (terminal states included)")
-    arr = arr.copy()
-    arr.setflags(write=False)
-    return arr
-
-
-# ------------------------------------------------------- vectorised tables
 def greedy_policy(Q: np.ndarray) -> np.ndarray:
     """Deterministic greedy policy ``pi(s) = argmax_a Q(s, a)`` (lowest index on ties), shape ``[S]``."""
     return np.asarray(Q).argmax(axis=-1)

@@ -27,18 +27,19 @@ from typing import Any
 
 import numpy as np
 
+from rlcore.core.toytext import read_toytext
+from rlcore.core.validation import (
+    as_names,
+    check_positive_int,
+    check_probability_vector,
+    check_successor_arrays,
+    check_unit_interval,
+    terminal_mask,
+)
+
 __all__ = ["TabularMDP"]
 
 _ATOL = 1e-8
-
-
-def _as_names(names: Sequence[str] | None, n: int, arg: str, default: str) -> tuple[str, ...]:
-    if names is None:
-        return tuple(f"{default}{i}" for i in range(n))
-    names = tuple(str(x) for x in names)
-    if len(names) != n:
-        raise ValueError(f"{arg} must have one name per {default.strip('_')} ({n}), got {len(names)}")
-    return names
 
 
 class TabularMDP:
@@ -91,59 +92,11 @@ class TabularMDP:
         action_names: Sequence[str] | None = None,
         horizon: int | None = None,
     ) -> None:
-        next_state = np.asarray(next_state)
-        prob = np.asarray(prob, dtype=np.float64)
-        reward = np.asarray(reward, dtype=np.float64)
-        if prob.ndim != 3:
-            raise ValueError(f"prob must have shape [S, A, K], got {prob.ndim} dimension(s) {prob.shape}")
-        S, A, K = prob.shape
-        if S == 0 or A == 0 or K == 0:
-            raise ValueError(f"the MDP needs at least one state, action and successor, got shape {prob.shape}")
-        for name, arr in (("next_state", next_state), ("reward", reward)):
-            if arr.shape != prob.shape:
-                raise ValueError(f"{name} must have the shape of prob {prob.shape}, got {arr.shape}")
-        if done is None:
-            done = np.zeros(prob.shape, dtype=bool)
-        done = np.asarray(done, dtype=bool)
-        if done.shape != prob.shape:
-            raise ValueError(f"done must have the shape of prob {prob.shape}, got {done.shape}")
-        if not np.issubdtype(next_state.dtype, np.integer):
-            raise TypeError(f"next_state must hold integer state indices, got dtype {next_state.dtype}")
-        if next_state.size and (next_state.min() < 0 or next_state.max() >= S):
-            raise ValueError(f"next_state must index states in [0, {S}), got values in "
-                             f"[{next_state.min()}, {next_state.max()}]")
-        if not np.all(np.isfinite(prob)):
-            raise ValueError("prob must be finite, found NaN or inf")
-        if (prob < 0).any():
-            s, a, _ = np.argwhere(prob < 0)[0]
-            raise ValueError(f"probabilities must be non-negative, found {prob[prob < 0].min():.3g} "
-                             f"at state {s}, action {a}")
-        totals = prob.sum(axis=2)
-        bad = np.abs(totals - 1.0) > 1e-6
-        if bad.any():
-            s, a = np.argwhere(bad)[0]
-            raise ValueError(f"probabilities must sum to 1 over next states, got {totals[s, a]:.6g} "
-                             f"at state {s}, action {a}")
-        if not np.all(np.isfinite(reward)):
-            raise ValueError("reward must be finite, found NaN or inf")
-        gamma = float(gamma)
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-        if horizon is not None and (int(horizon) != horizon or horizon < 1):
-            raise ValueError(f"horizon must be a positive integer or None, got {horizon!r}")
-
-        term = np.zeros(S, dtype=bool)
-        if terminal is not None:
-            t = np.asarray(terminal)
-            if t.dtype == bool:
-                if t.shape != (S,):
-                    raise ValueError(f"terminal mask must have shape ({S},), got {t.shape}")
-                term |= t
-            else:
-                t = t.astype(np.int64).ravel()
-                if t.size and (t.min() < 0 or t.max() >= S):
-                    raise ValueError(f"terminal states must be indices in [0, {S}), got {t.tolist()}")
-                term[t] = True
+        next_state, prob, reward, done = check_successor_arrays(next_state, prob, reward, done)
+        S, A = prob.shape[:2]
+        gamma = check_unit_interval(gamma, "gamma")
+        horizon = check_positive_int(horizon, "horizon", none=True)
+        term = terminal_mask(terminal, S)
         # Absorbing states (every action loops back with certainty and no reward) are terminal too.
         self_loop = (next_state == np.arange(S)[:, None, None]) | (prob == 0)
         term |= np.all(self_loop & ((reward == 0) | (prob == 0)), axis=(1, 2))
@@ -167,10 +120,7 @@ class TabularMDP:
                 initial = np.ones(S)
             initial /= initial.sum()
         else:
-            initial = np.asarray(initial, dtype=np.float64)
-            if initial.shape != (S,) or (initial < 0).any() or abs(initial.sum() - 1) > 1e-6:
-                raise ValueError(f"initial must be a probability vector of shape ({S},), got shape "
-                                 f"{initial.shape} summing to {initial.sum():.4g}")
+            initial = check_probability_vector(initial, S, "initial")
 
         self.next_state = next_state
         self.prob = prob
@@ -180,8 +130,8 @@ class TabularMDP:
         self.terminal = term
         self.initial = initial
         self.horizon = None if horizon is None else int(horizon)
-        self.state_names = _as_names(state_names, S, "state_names", "s")
-        self.action_names = _as_names(action_names, A, "action_names", "a")
+        self.state_names = as_names(state_names, S, "state_names", "s")
+        self.action_names = as_names(action_names, A, "action_names", "a")
         # Cached pieces of the Bellman backup: R(s, a) and gamma * P(s'|s,a) * (1 - done).
         self._R = np.einsum("sak,sak->sa", prob, reward)
         self._cont = gamma * prob * ~done
@@ -326,37 +276,6 @@ class TabularMDP:
         are merged: their probabilities add and their rewards are averaged
         with those probabilities.
         """
-        base = getattr(env, "unwrapped", env)
-        table = getattr(base, "P", None)
-        if not isinstance(table, dict):
-            raise TypeError(f"env must expose a toy-text transition table P (dict), got {type(table).__name__}")
-        S = base.observation_space.n
-        A = base.action_space.n
-        merged: list[list[dict]] = []
-        K = 1
-        for s in range(S):
-            row = []
-            for a in range(A):
-                acc: dict[tuple[int, bool], list[float]] = {}
-                for p, s2, r, term in table[s][a]:
-                    key = (int(s2), bool(term))
-                    pr = acc.setdefault(key, [0.0, 0.0])
-                    pr[0] += p
-                    pr[1] += p * r
-                row.append(acc)
-                K = max(K, len(acc))
-            merged.append(row)
-        next_state = np.repeat(np.arange(S)[:, None, None], A, 1).repeat(K, 2)
-        prob = np.zeros((S, A, K))
-        reward = np.zeros((S, A, K))
-        done = np.zeros((S, A, K), dtype=bool)
-        for s in range(S):
-            for a in range(A):
-                for k, ((s2, term), (p, pr)) in enumerate(merged[s][a].items()):
-                    next_state[s, a, k] = s2
-                    prob[s, a, k] = p
-                    reward[s, a, k] = pr / p if p > 0 else 0.0
-                    done[s, a, k] = term
-        initial = getattr(base, "initial_state_distrib", None)
-        kwargs.setdefault("initial", None if initial is None else np.asarray(initial, dtype=float))
+        next_state, prob, reward, done, initial = read_toytext(env)
+        kwargs.setdefault("initial", initial)
         return cls(next_state, prob, reward, done, gamma=gamma, **kwargs)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from rlcore.core.validation import check_unit_interval
+
 __all__ = ["discounted_returns", "td_target", "gae"]
 
 
@@ -35,8 +37,7 @@ def _as_float(flags: Any, like: Any) -> Any:
 
 
 def _check_gamma(gamma: float, name: str = "gamma") -> None:
-    if not 0.0 <= float(gamma) <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {gamma}")
+    check_unit_interval(gamma, name)
 
 
 def _truncation(dones: Any, truncated: Any, next_values: Any, like: Any, fn: str) -> tuple[Any, Any, Any]:

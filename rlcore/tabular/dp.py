@@ -13,7 +13,6 @@ so a sweep costs ``O(S * A * K)`` with ``K`` successors per pair.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,107 +20,18 @@ from tqdm.auto import tqdm
 
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.policies import check_mask
+from rlcore.tabular.common import (  # noqa: F401 (re-exported)
+    ConvergenceWarning,
+    DPResult,
+    _check_budget,
+    _fixed_point,
+    _warn,
+    as_policy_table,
+    policy_table,
+)
 
 __all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration",
            "value_iteration", "bellman_optimality_residual", "as_policy_table", "policy_table", "proper_policy"]
-
-
-class ConvergenceWarning(UserWarning):
-    """An iterative solver stopped at its iteration budget before reaching its tolerance."""
-
-
-@dataclass(frozen=True)
-class DPResult:
-    """Outcome of a dynamic-programming solver.
-
-    Attributes
-    ----------
-    V : ``[S]`` state values.
-    Q : ``[S, A]`` action values, ``Q = R + gamma P V``.
-    policy : ``[S]`` greedy action per state (for evaluation: greedy w.r.t. ``Q``).
-    iterations : sweeps (value iteration, iterative evaluation) or improvement steps
-        (policy iteration) performed.
-    converged : whether the tolerance was reached within the budget.
-    history : per-iteration residual ``max_s |V_{k+1}(s) - V_k(s)|`` (value iteration,
-        iterative evaluation) or Bellman optimality residual after each evaluation
-        (policy iteration); for convergence plots.
-    """
-
-    V: np.ndarray
-    Q: np.ndarray
-    policy: np.ndarray
-    iterations: int
-    converged: bool
-    history: np.ndarray = field(repr=False)
-
-
-def policy_table(pi: Any, n_states: int, n_actions: int, name: str = "pi") -> np.ndarray:
-    """Validate ``pi`` and return it as an ``[S, A]`` table ``pi[s, a] = pi(a|s)``.
-
-    ``pi`` is either an ``[S, A]`` probability table or an ``[S]`` array of actions;
-    ``name`` is the argument name used in error messages.
-    """
-    S, A = n_states, n_actions
-    pi = np.asarray(pi)
-    if pi.shape == (S,):
-        if not np.issubdtype(pi.dtype, np.integer):
-            raise TypeError(f"{name}: a deterministic policy must hold integer actions, got dtype {pi.dtype}")
-        if pi.min() < 0 or pi.max() >= A:
-            raise ValueError(f"{name}: actions must lie in [0, {A}), got values in [{pi.min()}, {pi.max()}]")
-        table = np.zeros((S, A))
-        table[np.arange(S), pi] = 1.0
-        return table
-    if pi.shape != (S, A):
-        raise ValueError(f"{name} must be an [S, A] = ({S}, {A}) probability table or an [S] = ({S},) action "
-                         f"array, got shape {pi.shape}")
-    pi = pi.astype(np.float64)
-    if not np.all(np.isfinite(pi)) or (pi < 0).any():
-        raise ValueError(f"{name} must hold finite, non-negative probabilities")
-    sums = pi.sum(axis=1)
-    if np.abs(sums - 1).max() > 1e-6:
-        s = int(np.abs(sums - 1).argmax())
-        raise ValueError(f"each row of {name} must sum to 1, row {s} sums to {sums[s]:.6g}")
-    return pi
-
-
-def as_policy_table(mdp: TabularMDP, pi: Any) -> np.ndarray:
-    """:func:`policy_table` for the states and actions of ``mdp``."""
-    return policy_table(pi, mdp.n_states, mdp.n_actions)
-
-
-def _check_budget(tol: float, max_iterations: int) -> None:
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got {tol}")
-    if int(max_iterations) != max_iterations or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
-
-
-def _warn(name: str, iterations: int, residual: float, tol: float) -> None:
-    warnings.warn(f"{name} stopped after {iterations} iterations with residual {residual:.3g} > "
-                  f"tol {tol:.3g}; the result is approximate (converged=False)",
-                  ConvergenceWarning, stacklevel=3)
-
-
-def _fixed_point(sweep, V: np.ndarray, tol: float, max_iterations: int, progress: bool,
-                 name: str) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Iterate ``V <- sweep(V)`` until ``max_s |V_{k+1}(s) - V_k(s)| < tol``; returns ``(V, history, converged)``."""
-    history = []
-    converged = False
-    with tqdm(total=max_iterations, disable=not progress, desc=name, leave=False) as bar:
-        for _ in range(max_iterations):
-            V_new = sweep(V)
-            residual = float(np.abs(V_new - V).max())
-            history.append(residual)
-            V = V_new
-            bar.update()
-            if residual < tol:
-                converged = True
-                break
-            if not np.isfinite(residual):
-                break
-    if not converged:
-        _warn(name, len(history), history[-1], tol)
-    return V, np.asarray(history), converged
 
 
 def bellman_optimality_residual(mdp: TabularMDP, V: np.ndarray) -> float:
