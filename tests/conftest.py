@@ -11,21 +11,14 @@ import pytest
 matplotlib.use("Agg")
 
 from rlcore import TabularMDP  # noqa: E402
+from rlcore.core.random_mdp import random_mdp as library_random_mdp  # noqa: E402
 
 
 def random_mdp(seed: int, n_states: int = 6, n_actions: int = 3, gamma: float = 0.9,
                sparsity: float = 0.5, n_terminal: int = 0) -> TabularMDP:
-    """A random dense MDP: Dirichlet rows with some zeros, Gaussian rewards."""
-    rng = np.random.default_rng(seed)
-    P = rng.dirichlet(np.ones(n_states), size=(n_states, n_actions))
-    P = P * (rng.random(P.shape) > sparsity)
-    P[..., rng.integers(n_states, size=(n_states, n_actions))] += 0  # keep shape
-    empty = P.sum(axis=2) == 0
-    P[empty, 0] = 1.0
-    P /= P.sum(axis=2, keepdims=True)
-    R = rng.normal(size=(n_states, n_actions, n_states))
-    terminal = list(range(n_terminal)) if n_terminal else None
-    return TabularMDP.from_dense(P, R, gamma=gamma, terminal=terminal)
+    """A random dense MDP (the library's generator): Dirichlet rows with some zeros, Gaussian rewards."""
+    return library_random_mdp(n_states, n_actions, gamma=gamma, seed=seed, reward="normal", sparsity=sparsity,
+                              n_terminal=n_terminal)
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from scipy.special import expit, logsumexp, rel_entr
+from scipy.special import expit, rel_entr
 
 from rlcore import (
     GridWorld,
@@ -43,7 +43,10 @@ from rlcore import (
     value_iteration,
 )
 from rlcore.core.policies import boltzmann_probs, epsilon_greedy_probs, greedy_policy
+from rlcore.core.random_mdp import random_mdp
+from rlcore.health.constraints import lagrangian_front
 from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves, smooth
+from rlcore.tabular.soft import soft_value_iteration
 
 OUT_DIR = Path(__file__).resolve().parent
 DPI = 120
@@ -71,22 +74,6 @@ def figure(fn: Callable[[], Figure]) -> Callable[[], Figure]:
 # ----------------------------------------------------------------- helpers
 def _subplots(ncols: int = 1, width: float = 5.5, height: float = 3.6, **kwargs):
     return plt.subplots(1, ncols, figsize=(width, height), layout="constrained", **kwargs)
-
-
-def _random_mdp(n_states: int, n_actions: int, n_successors: int, gamma: float, seed: int,
-                reward=None) -> TabularMDP:
-    """A random MDP as successor lists: ``K`` successors drawn uniformly, Dirichlet(1) probabilities.
-
-    ``reward`` (``[S, A]`` or ``[S, A, K]``) defaults to ``U(0, 1)`` per transition.
-    """
-    rng = np.random.default_rng(seed)
-    shape = (n_states, n_actions, n_successors)
-    next_state = rng.integers(0, n_states, size=shape)
-    prob = rng.dirichlet(np.ones(n_successors), size=shape[:2])
-    if reward is None:
-        reward = rng.random(shape)
-    reward = np.broadcast_to(np.asarray(reward, dtype=float).reshape(*shape[:2], -1), shape)
-    return TabularMDP(next_state, prob, reward, gamma=gamma)
 
 
 def _vi_errors(mdp: TabularMDP, V_star: np.ndarray, n_sweeps: int, floor: float = 0.0) -> np.ndarray:
@@ -521,7 +508,7 @@ def fig06_sweep_cost() -> Figure:
 
     t_dense, t_list = [], []
     for S in sizes:
-        mdp = _random_mdp(int(S), 4, 3, gamma=0.9, seed=int(S))
+        mdp = random_mdp(int(S), 4, 3, gamma=0.9, seed=int(S))
         V = np.random.default_rng(0).random(S)
         t_list.append(best_time(lambda mdp=mdp, V=V: mdp.q_from_v(V)))
         if S <= dense_max:
@@ -571,25 +558,6 @@ def fig06_seed_variance() -> Figure:
 
 
 # ============================================================== chapter 7
-def _soft_value_iteration(mdp: TabularMDP, pi_ref: np.ndarray, beta: float, tol: float = 1e-10,
-                          max_iterations: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
-    """KL-regularised ("soft") value iteration; returns ``(V, pi_beta)``.
-
-    ``V(s) = beta log sum_a pi_ref(a|s) exp(Q(s,a) / beta)`` with ``Q = mdp.q_from_v(V)``,
-    iterated until ``max_s |V_{k+1} - V_k| < tol``. The optimal policy is
-    ``pi_beta(a|s) proportional to pi_ref(a|s) exp(Q(s,a) / beta)``, a Boltzmann policy.
-    """
-    log_ref = np.log(pi_ref)
-    V = np.zeros(mdp.n_states)
-    for _ in range(max_iterations):
-        V_new = beta * logsumexp(mdp.q_from_v(V) / beta + log_ref, axis=1)
-        done = np.abs(V_new - V).max() < tol
-        V = V_new
-        if done:
-            break
-    return V, boltzmann_probs(mdp.q_from_v(V) + beta * log_ref, beta)
-
-
 @figure
 def fig07_kl_tradeoff() -> Figure:
     """Reward overoptimisation in miniature: proxy and true return against KL from the reference.
@@ -599,7 +567,7 @@ def fig07_kl_tradeoff() -> Figure:
     bumping into the wall there collects it again and again, which the proxy
     values above reaching the goal.
     For 30 values of beta the KL-regularised optimum pi_beta of the proxy is
-    found by soft value iteration against a uniform reference; it is then
+    found by soft value iteration (rlcore.tabular.soft) against a uniform reference; it is then
     evaluated exactly under both rewards (rlcore.policy_evaluation), and its
     discounted expected KL from the reference is itself a policy evaluation
     with reward KL(pi_beta(.|s) || pi_ref(.|s)).
@@ -614,7 +582,7 @@ def fig07_kl_tradeoff() -> Figure:
     betas = np.logspace(-3, 1, 30)
     kl, proxy, true = [], [], []
     for beta in betas:
-        _, pi = _soft_value_iteration(proxy_mdp, pi_ref, beta)
+        pi = soft_value_iteration(proxy_mdp, pi_ref, beta).pi
         kl_mdp = true_mdp.with_reward(rel_entr(pi, pi_ref).sum(axis=1)[:, None, None])
         kl.append(start @ policy_evaluation(kl_mdp, pi).V)
         proxy.append(start @ policy_evaluation(proxy_mdp, pi).V)
@@ -669,7 +637,7 @@ def fig08_vi_contraction() -> Figure:
     U(0, 1); V* from policy iteration. Solid: value iteration from V_0 = 0.
     Dashed: the bound gamma^k ||V_0 - V*||_inf.
     """
-    base = _random_mdp(50, 4, 5, gamma=0.9, seed=8)
+    base = random_mdp(50, 4, 5, gamma=0.9, seed=8)
     fig, ax = _subplots(width=6.0, height=3.9)
     for color, gamma in zip(C, (0.5, 0.9, 0.99)):
         mdp = TabularMDP(base.next_state, base.prob, base.reward, gamma=gamma)
@@ -699,7 +667,7 @@ def fig08_q_learning_samples() -> Figure:
     alpha_t = 1 / (1 + (1 - gamma) t) towards r + gamma max_a' Q_t(s', a').
     Q* from value iteration. Lines: mean over 5 seeds; band: min to max.
     """
-    base = _random_mdp(20, 3, 4, gamma=0.9, seed=3)
+    base = random_mdp(20, 3, 4, gamma=0.9, seed=3)
     n_iter, n_seeds = 100_000, 5
     t_axis = np.arange(1, n_iter + 1)
     fig, ax = _subplots(width=6.0, height=3.9)
@@ -740,7 +708,7 @@ def _ope_problem(seed: int = 9):
     deterministic policy; ``alt`` is another random deterministic policy. Target
     policies mix them: ``pi_delta = (1 - delta) mu + delta alt``.
     """
-    mdp = _random_mdp(10, 4, 3, gamma=0.95, seed=seed)
+    mdp = random_mdp(10, 4, 3, gamma=0.95, seed=seed)
     rng = np.random.default_rng(seed + 1)
     mu = epsilon_greedy_probs(_one_hot(rng.integers(0, 4, 10), 4), 0.3)
     alt = _one_hot(rng.integers(0, 4, 10), 4)
@@ -830,8 +798,8 @@ def fig09_pareto_front() -> Figure:
 
     20 states, 4 actions (dose levels 0..3), 3 successors, gamma 0.95. Benefit
     R = U(0, 1) + 0.3 a/3, adverse-event cost C = 0.05 + 0.25 a/3 + U(0, 0.05).
-    For each lambda in [0, 5], value iteration on R - lambda C gives a greedy
-    policy whose V_R and V_C (averaged over start states) are computed exactly.
+    For each lambda in [0, 5], rlcore.health.constraints.lagrangian_front solves R - lambda C
+    by value iteration and evaluates the greedy policy's V_R and V_C from the start states exactly.
     The star is the best policy within the budget d.
     """
     S, A, K, gamma = 20, 4, 3, 0.95
@@ -839,16 +807,10 @@ def fig09_pareto_front() -> Figure:
     dose = np.arange(A) / (A - 1)
     benefit = rng.random((S, A)) + 0.3 * dose
     cost = 0.05 + 0.25 * dose + 0.05 * rng.random((S, A))
-    base = _random_mdp(S, A, K, gamma=gamma, seed=2025)
-    mdp_r = base.with_reward(benefit[:, :, None])
-    mdp_c = base.with_reward(cost[:, :, None])
+    base = random_mdp(S, A, K, gamma=gamma, seed=2025)
     lambdas = np.linspace(0, 5, 60)
-    v_r, v_c = [], []
-    for lam in lambdas:
-        policy = value_iteration(base.with_reward((benefit - lam * cost)[:, :, None]), tol=1e-10).policy
-        v_r.append(base.initial @ policy_evaluation(mdp_r, policy).V)
-        v_c.append(base.initial @ policy_evaluation(mdp_c, policy).V)
-    v_r, v_c = np.array(v_r), np.array(v_c)
+    front = lagrangian_front(base.with_reward(benefit[:, :, None]), cost, lambdas, tol=1e-10)
+    v_r, v_c = front.values, front.costs
 
     fig, ax = _subplots(width=6.2, height=4.0)
     order = np.argsort(v_c)

@@ -5,10 +5,12 @@ machine it runs on, in one run: the two trainers get the same pretrained
 model, the same seed and the same wall-clock budget, and the table reports
 the time each needs to reach 90% of the task's maximum reward.
 
-Two tasks: ``"easy"`` (write the word *dog* in fluent words: both trainers
-solve it within seconds) and ``"hard"`` (the default), where the reward asks for two
-given words in one short text, so that credit must be assigned across many
-tokens and the gap between PPO and REINFORCE shows.
+Two tasks (:data:`TASKS`): ``"easy"`` (the word *dog* in fluent words: both
+trainers solve it in about a second) and ``"hard"`` (three given words in one
+short text), which takes seconds and tells the trainers apart: PPO needs fewer
+samples (it takes ``num_ppo_epochs * num_mini_batches`` steps per batch), while
+REINFORCE's steps are cheaper, which on a model this small can win on the clock.
+Both are reported: time and samples to 90%.
 """
 
 from __future__ import annotations
@@ -42,23 +44,28 @@ from rlcore.lm import (
 
 __all__ = ["TASKS", "benchmark_env", "sampling_speedup", "run_benchmark", "run_language"]
 
-TASKS = {"easy": (16, ("dog",)), "hard": (20, ("cat", "dog"))}
-"""``name -> (max_len, words)`` of :func:`benchmark_env`."""
+TASKS = {"easy": "write the word 'dog' in fluent words (16 characters)",
+         "hard": "write the three words 'cat', 'dog' and 'sun' in one text (24 characters)"}
+"""The benchmark tasks of :func:`benchmark_env`."""
 
 
 def benchmark_env(task: str = "easy") -> CharLanguageEnv:
-    """``R(x) = 0.5 mean_w [w in x] + 0.5 lexicon_score(x)`` over the task's words, paid at the end.
+    """The benchmark tasks, each paid once at the end of the text (maximum reward 1).
 
-    The lexicon is the bundled corpus's words, so ``R = 1`` is reachable
-    (``"the dog sat"``; ``"a cat and a dog"``); the pretrained LM writes lexicon
-    words but rarely the target ones.
+    ``"easy"``: ``R(x) = 0.5 [dog in x] + 0.5 lexicon_score(x)`` within 16 characters,
+    the lexicon being the bundled corpus's words (``"the dog sat"`` earns 1).
+    ``"hard"``: ``R(x) = (1/3) ([cat in x] + [dog in x] + [sun in x])`` within 24
+    characters: the pretrained LM rarely writes all three in one sentence
+    (``"a cat saw a dog in the sun"`` is too long; ``"cat dog sun"`` is not a sentence).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
-    max_len, words = TASKS[task]
-    lexicon = {w for line in load_corpus() for w in line.split()}
-    terms = [(0.5 / len(words), contains_word(w)) for w in words] + [(0.5, lexicon_score(lexicon))]
-    return CharLanguageEnv(DEFAULT_CHARS, max_len, delayed_reward=weighted_sum(terms))
+    if task == "easy":
+        lexicon = {w for line in load_corpus() for w in line.split()}
+        reward = weighted_sum([(0.5, contains_word("dog")), (0.5, lexicon_score(lexicon))])
+        return CharLanguageEnv(DEFAULT_CHARS, 16, delayed_reward=reward)
+    reward = weighted_sum([(1 / 3, contains_word(w)) for w in ("cat", "dog", "sun")])
+    return CharLanguageEnv(DEFAULT_CHARS, 24, delayed_reward=reward)
 
 
 def _peak_rss_mb() -> float:
@@ -85,9 +92,9 @@ def sampling_speedup(model: CharLM, max_len: int = 16, batch_size: int = 256, n_
     return {"batched_s_per_token": batched, "single_s_per_token": single, "speedup": single / batched}
 
 
-def _time_to(history: dict[str, np.ndarray], level: float) -> float | None:
+def _first(history: dict[str, np.ndarray], level: float) -> int | None:
     reached = np.flatnonzero(history["reward"] >= level)
-    return float(history["time"][reached[0]]) if len(reached) else None
+    return int(reached[0]) if len(reached) else None
 
 
 def _final_reward(model: CharLM, env: CharLanguageEnv, seed: int) -> float:
@@ -103,7 +110,8 @@ def run_benchmark(time_budget: float = 60.0, pretrain_steps: int = 600, seed: in
 
     Returns a dict: ``{ppo,reinforce}_reward`` (mean reward of 512 fresh samples
     after training; max 1), ``{ppo,reinforce}_seconds_to_90pct`` (first
-    iteration whose batch reward reached 0.9, or None), ``baseline_variance_ratio``,
+    iteration whose batch reward reached 0.9, or None), ``{ppo,reinforce}_samples_to_90pct``
+    (completions sampled up to that iteration), ``baseline_variance_ratio``,
     the batched-sampling ``speedup`` and ``peak_rss_mb``. ``num_threads`` sets
     ``torch.set_num_threads`` for the run (restored after; ``None`` keeps it).
     """
@@ -128,16 +136,18 @@ def _run(time_budget: float, pretrain_steps: int, seed: int, task: str, progress
                            "pretrain_loss": pre.final_loss, "n_parameters": sum(p.numel() for p in base.parameters()),
                            "pretrained_reward": _final_reward(base, env, seed + 1), "max_reward": 1.0}
     pcfg = ppo_config or PPOConfig(n_iterations=10_000, batch_size=128, num_mini_batches=4, num_ppo_epochs=4,
-                                   learning_rate=2e-3, kl_coef=0.05, seed=seed, time_limit=time_budget)
+                                   learning_rate=2e-3, kl_coef=0.01, seed=seed, time_limit=time_budget)
     rcfg = reinforce_config or ReinforceConfig(n_iterations=10_000, batch_size=128, learning_rate=2e-3,
-                                               baseline="mean", kl_coef=0.05, seed=seed, time_limit=time_budget)
+                                               baseline="mean", kl_coef=0.01, seed=seed, time_limit=time_budget)
     for name, train, cfg in (("ppo", ppo, pcfg), ("reinforce", reinforce, rcfg)):
         model = copy.deepcopy(base)
         res = train(model, env, cfg, progress=progress)
         out[f"{name}_reward"] = _final_reward(model, env, seed + 2)
         out[f"{name}_iterations"] = len(res.history["reward"])
         out[f"{name}_seconds"] = res.elapsed
-        out[f"{name}_seconds_to_90pct"] = _time_to(res.history, 0.9 * out["max_reward"])
+        first = _first(res.history, 0.9 * out["max_reward"])
+        out[f"{name}_seconds_to_90pct"] = None if first is None else float(res.history["time"][first])
+        out[f"{name}_samples_to_90pct"] = None if first is None else (first + 1) * cfg.batch_size
         out[f"{name}_kl_ref"] = float(res.history["kl_ref"][-1])
         out[f"{name}_samples"] = res.samples[:5]
     out["baseline_variance_ratio"] = baseline_variance_ratio(base, env, seed=seed)
@@ -159,14 +169,15 @@ def run_language(time_budget: float = 60.0, pretrain_steps: int = 600, seed: int
     for task in tasks:
         m = run_benchmark(time_budget=time_budget, pretrain_steps=pretrain_steps, seed=seed, task=task)
         t_ppo, t_rf = m["ppo_seconds_to_90pct"], m["reinforce_seconds_to_90pct"]
-        ratio = t_rf / t_ppo if t_ppo and t_rf else None
+        n_ppo, n_rf = m["ppo_samples_to_90pct"], m["reinforce_samples_to_90pct"]
         rows.append(BenchResult(
-            f"Time to 90% of max reward, {task} task ({' + '.join(TASKS[task][1])}): PPO / REINFORCE",
-            t_ppo if t_ppo is not None else math.nan, t_rf, ratio, "PPO reaches 90% within the budget",
-            t_ppo is not None and t_ppo <= time_budget,
-            f"start {m['pretrained_reward']:.3f}; after {time_budget:g} s PPO {m['ppo_reward']:.3f} "
-            f"(90% after {_when(t_ppo)}), REINFORCE {m['reinforce_reward']:.3f} (90% after {_when(t_rf)}); "
-            f"KL to ref {m['ppo_kl_ref']:.2f} / {m['reinforce_kl_ref']:.2f} nats; seed {seed}"))
+            f"Time to 90% of max reward, {task} task: PPO (rlcore) vs REINFORCE (other)",
+            t_ppo if t_ppo is not None else math.nan, t_rf, t_rf / t_ppo if t_ppo and t_rf else None,
+            "PPO reaches 90% within the budget", t_ppo is not None and t_ppo <= time_budget,
+            f"{TASKS[task]}; start {m['pretrained_reward']:.3f}; after {time_budget:g} s PPO {m['ppo_reward']:.3f}, "
+            f"REINFORCE {m['reinforce_reward']:.3f}; samples to 90%: PPO {n_ppo or 'never'}, "
+            f"REINFORCE {n_rf or 'never'}; KL to ref {m['ppo_kl_ref']:.1f} / {m['reinforce_kl_ref']:.1f} nats; "
+            f"seed {seed}"))
     rows += [
         BenchResult("REINFORCE gradient variance, no baseline / baseline", math.nan, None,
                     m["baseline_variance_ratio"], "> 1 (reported)", m["baseline_variance_ratio"] > 1, ""),

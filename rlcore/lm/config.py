@@ -101,7 +101,8 @@ class TrainerConfig:
     """per-token KL estimator, one of ``k1``, ``k2``, ``k3`` (:mod:`rlcore.lm.kl`)"""
     kl_penalty: str = "reward"
     """where the KL goes: ``"reward"`` subtracts ``kl_coef * k`` from each token's reward
-    (PPO, RLOO); ``"loss"`` adds ``kl_coef * agg(k)`` to the loss, with gradient (GRPO)"""
+    (PPO, RLOO; use ``k1``); ``"loss"`` adds ``kl_coef * agg(k)`` to the loss, with gradient
+    (GRPO; use ``k3`` or ``k2``). The other pairings drift away from the reference (:mod:`rlcore.lm.kl`)"""
     loss_agg: str = "token-mean"
     """token-loss aggregation, one of :data:`rlcore.lm.losses.LOSS_AGG`"""
     temperature: float = 1.0
