@@ -358,7 +358,7 @@ def ch04_bradley_terry() -> Figure:
 def ch04_ppo_clip() -> Figure:
     """The PPO clipped surrogate min(rho A, clip(rho, 1 - eps, 1 + eps) A), eps = 0.2, against the ratio rho.
 
-    Computed with rlcore.lm.pg.ppo_policy_loss (its negative is the surrogate) and
+    Computed with rlcore.lm.losses.ppo_policy_loss (its negative is the surrogate) and
     differentiated with autograd: shaded regions are where the gradient is
     exactly zero, so the update cannot push the ratio further. Left A = +1,
     right A = -1; the dashed line is the unclipped objective rho A.
