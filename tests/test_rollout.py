@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlcore.envs.language import CharLanguageEnv, from_function
+from rlcore.envs.language import CharLanguageEnv, TextReward, char_reward, from_function
 from rlcore.lm import (
     CharLM,
     PPOConfig,
@@ -79,7 +79,8 @@ def test_prompt_and_completion_are_kept_apart():
 def test_batched_scores_equal_a_token_by_token_loop_and_ignore_the_batch():
     m = tiny(seed=1)
     ro = sample(m, PROMPTS, 6, 6, temperature=0.8, generator=torch.Generator().manual_seed(1), max_len=6)
-    logp = score(m, ro)[0]
+    with torch.no_grad():
+        logp = score(m, ro)[0]
     for b in range(len(ro)):
         n = int(ro.lengths[b])
         ref = stepwise_logprob(m, ro.prompts[b], ro.completions[b, :n].tolist(), 0.8)
@@ -126,7 +127,28 @@ def test_exact_expected_reward_with_prompts_equals_a_plain_sum():
             for chars in itertools.product(range(2), repeat=t):
                 ids = list(chars) + ([m.vocab.EOS] if t < room else [])
                 total += math.exp(stepwise_logprob(m, p, ids)) * rule(p + m.vocab.decode(ids)) / len(env.prompts)
-    assert float(exact_expected_reward(m, env)) == pytest.approx(total, abs=1e-5)
+    assert float(exact_expected_reward(m, env).detach()) == pytest.approx(total, abs=1e-5)
+
+
+def test_rollout_rewards_score_each_batch_with_one_call_per_reward():
+    calls = []
+
+    class Counting(TextReward):
+        name = "counting"
+
+        def score(self, texts):
+            calls.append(len(texts))
+            return np.array([float(len(t)) for t in texts])
+
+    env = CharLanguageEnv("ab", 5, delayed_reward=Counting(), immediate_reward=char_reward({"b": -0.1}),
+                          prompts=("a", "bb"))
+    ro = sample(tiny(), env.prompts, 16, 5, generator=torch.Generator().manual_seed(4), max_len=5)
+    r = rollout_rewards(env, ro)
+    assert calls == [32]                                  # the whole batch at once
+    for b in range(len(ro)):                              # and the same numbers as stepping the env
+        env.reset(options={"prompt": ro.prompts[b]})
+        stepped = [env.step(int(a))[1] for a in ro.completions[b, : int(ro.lengths[b])]]
+        np.testing.assert_allclose(r[b, : len(stepped)].numpy(), stepped, rtol=0, atol=1e-12)
 
 
 def test_rollout_rewards_refuse_a_rollout_cut_before_the_env_ends():

@@ -13,7 +13,7 @@ reward     ``r_t = r_imm(s_{t+1}) + [episode ends at t] * r_end(final text)``
 end        ``EOS`` or reaching ``max_len`` characters -> *terminated*
 ========== ================================================================
 
-Token ids (one id space shared with :mod:`rlcore.lm.nn`): the ``n`` characters
+Token ids (one id space shared with :mod:`rlcore.lm.model`): the ``n`` characters
 are ``0 .. n-1``, then ``EOS = n``, ``BOS = n+1``, ``PAD = n+2``. Actions are
 ``0 .. n`` (characters and ``EOS``), so an action id *is* a token id.
 
