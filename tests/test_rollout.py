@@ -90,6 +90,27 @@ def test_batched_scores_equal_a_token_by_token_loop_and_ignore_the_batch():
     torch.testing.assert_close(ro.logprobs, logp, atol=1e-5, rtol=0)
 
 
+def test_max_new_tokens_caps_every_row_whatever_its_prompt_length():
+    ro = sample(tiny(seed=6), ("", "abb"), 64, 2, temperature=0.5, generator=torch.Generator().manual_seed(3))
+    assert int(ro.lengths.max()) == 2 and (ro.lengths <= 2).all()
+    assert all(len(t) <= 2 for t in ro.texts) and ro.completions.shape[1] == 2
+
+
+def test_entropy_of_each_step_equals_a_plain_sum():
+    m = tiny(seed=5)
+    ro = sample(m, ("ab",), 4, 3, temperature=1.3, generator=torch.Generator().manual_seed(2), max_len=5)
+    with torch.no_grad():
+        ent = score(m, ro)[2]
+        for b in range(len(ro)):
+            seq = ro.tokens[b].tolist()
+            logits, _ = m(torch.tensor([seq[:-1]]))
+            for j in range(int(ro.lengths[b])):
+                p = torch.softmax(logits[0, 2 + j] / 1.3, -1).tolist()      # position after BOS + prompt
+                want = -sum(q * math.log(q) for q in p if q > 0)
+                assert float(ent[b, j]) == pytest.approx(want, abs=1e-5)
+            assert (ent[b, int(ro.lengths[b]):] == 0).all()
+
+
 def test_completion_probabilities_sum_to_one_per_prompt_and_sampling_matches_them():
     m = tiny(seed=2)
     every = enumerate_completions(m.vocab, 4, PROMPTS[:3])
@@ -196,6 +217,17 @@ def test_k2_is_biased_upwards_and_k3_is_not_on_exact_toy():
     assert abs(k2 - exact) > 1e-4
 
 
+def test_sequence_kl_ignores_whatever_lies_outside_the_mask():
+    from rlcore.lm import kl_to_reference
+
+    logp = torch.tensor([[-1.0, -2.0, 5.0], [-0.5, 7.0, 9.0]])
+    ref = torch.tensor([[-1.5, -1.0, -3.0], [-0.5, -4.0, 2.0]])
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    for est in ("k1", "k2", "k3"):
+        want = torch.stack([kl_estimate(logp[b, :n], ref[b, :n], est).sum() for b, n in ((0, 2), (1, 1))])
+        torch.testing.assert_close(kl_to_reference(logp, ref, mask, est), want)
+
+
 def test_leave_one_out_baseline_against_a_loop():
     G = torch.tensor([[1.0, 2.0], [3.0, 0.0], [5.0, 1.0], [7.0, 4.0]])
     for size in (None, 2, 4):
@@ -211,6 +243,19 @@ def test_leave_one_out_baseline_against_a_loop():
 
 
 # -------------------------------------------------------- trainers with prompts
+def test_a_trainer_batch_is_batch_size_rows_in_groups_of_num_generations():
+    from rlcore.lm.training import sample_batch
+
+    env = CharLanguageEnv("ab", 4, delayed_reward=lambda t: 0.0, prompts=PROMPTS)
+    ro = sample_batch(tiny(), env, PPOConfig(batch_size=24, num_generations=4), torch.Generator().manual_seed(0))
+    assert len(ro) == 24 and ro.group_ids.tolist() == [g for g in range(6) for _ in range(4)]
+    for g in range(6):
+        assert len({ro.prompts[b] for b in range(4 * g, 4 * g + 4)}) == 1
+    assert len(set(ro.prompts)) > 1                       # prompts are drawn from the env's list
+    assert all(len(t) == 4 or e for t, e in zip(ro.full_texts, ro.eos.tolist()))   # every row ends where the env does
+
+
+
 def echo_env():
     """Copy the prompt's character: the reward needs the prompt, so a policy blind to it gets 0.5."""
     return CharLanguageEnv("ab", 2, delayed_reward=lambda t: float(len(t) == 2 and t[1] == t[0]), prompts=("a", "b"))
@@ -247,6 +292,11 @@ def test_kl_anchor_placement(penalty, estimator, pulls):
                               kl_estimator=estimator, learning_rate=1e-2), ref_model=ref)
     after = exact_kl(model, ref, 3)
     assert (after < 0.5 * before) if pulls else (after > before), (before, after)
+    model = tiny(seed=7)                                 # REINFORCE places the KL the same way
+    reinforce(model, env, ReinforceConfig(n_iterations=30, batch_size=64, kl_coef=1.0, kl_penalty=penalty,
+                                          kl_estimator=estimator, learning_rate=1e-2), ref_model=ref)
+    after = exact_kl(model, ref, 3)
+    assert (after < 0.5 * before) if pulls else (after > before), ("reinforce", before, after)
 
 
 def test_ppo_with_top_k_and_top_p_keeps_finite_weights_for_20_iterations():

@@ -63,17 +63,19 @@ RULES: dict[str, tuple[Any, str]] = {
 """``field name -> (check, what is allowed)``, shared by every trainer config."""
 
 
-def validate_config(cfg: Any) -> None:
-    """Check every field of a config dataclass against :data:`RULES`; ``ValueError`` names the first bad one."""
+def validate_config(cfg: Any, rules: dict[str, tuple[Any, str]] | None = None) -> None:
+    """Check every field of a config dataclass against ``rules`` (default :data:`RULES`); ``ValueError`` names
+    the first bad field, its value and what is allowed."""
     name = type(cfg).__name__
+    rules = RULES if rules is None else rules
     for f in fields(cfg):
-        if f.name not in RULES:
-            raise ValueError(f"{name}.{f.name} has no validation rule (add it to rlcore.lm.config.RULES)")
-        ok, allowed = RULES[f.name]
+        if f.name not in rules:
+            raise ValueError(f"{name}.{f.name} has no validation rule (add it to the config's rule table)")
+        ok, allowed = rules[f.name]
         value = getattr(cfg, f.name)
         if not ok(value):
             raise ValueError(f"{name}.{f.name} must be {allowed}, got {value!r}")
-    if cfg.batch_size % cfg.num_generations:
+    if hasattr(cfg, "num_generations") and cfg.batch_size % cfg.num_generations:
         raise ValueError(f"{name}.batch_size ({cfg.batch_size}) must be a multiple of "
                          f"num_generations ({cfg.num_generations})")
 

@@ -45,7 +45,7 @@ from rlcore.core.sampling import _check_sampling, sample_logits
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.model import CharLM
 
-__all__ = ["Rollout", "sample", "score", "sequence_logprob", "generate"]
+__all__ = ["Rollout", "sample", "score", "sequence_logprob", "generate", "rollout_from_texts"]
 
 
 @dataclass
@@ -236,3 +236,41 @@ def generate(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: 
     """Sampled completions as text (a convenience around :func:`sample`; ``seed`` makes it reproducible)."""
     g = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
     return sample(model, prompts, n_per_prompt, max_new_tokens, temperature, top_k, top_p, generator=g).texts
+
+
+def rollout_from_texts(vocab: Vocabulary, prompts: Sequence[str], completions: Sequence[str], max_len: int,
+                       device: torch.device | str | None = None) -> Rollout:
+    """Given completions of given prompts as a :class:`Rollout` (log-probs and values 0), to score or train on.
+
+    A completion ended with ``EOS`` unless prompt plus completion fill ``max_len``
+    characters: the same rule the env and :func:`sample` follow.
+    """
+    if len(prompts) != len(completions) or not prompts:
+        raise ValueError(f"prompts and completions must be non-empty and of one length, got {len(prompts)} "
+                         f"and {len(completions)}")
+    rows = []
+    for p, c in zip(prompts, completions):
+        vocab.check(p, "prompt")
+        vocab.check(c, "completion")
+        if len(p) + len(c) > max_len:
+            raise ValueError(f"prompt {p!r} + completion {c!r} is longer than max_len={max_len}")
+        rows.append(vocab.encode(c) + ([vocab.EOS] if len(p) + len(c) < max_len else []))
+    B, L = len(rows), max(1, max(len(r) for r in rows))
+    T = max(len(p) + len(r) for p, r in zip(prompts, rows))
+    tokens = torch.full((B, T + 1), vocab.PAD, dtype=torch.long)
+    tokens[:, 0] = vocab.BOS
+    comp = torch.full((B, L), vocab.PAD, dtype=torch.long)
+    for b, (p, r) in enumerate(zip(prompts, rows)):
+        seq = vocab.encode(p) + r
+        tokens[b, 1: 1 + len(seq)] = torch.tensor(seq, dtype=torch.long)
+        comp[b, : len(r)] = torch.tensor(r, dtype=torch.long)
+    lengths = torch.tensor([len(r) for r in rows])
+    mask = torch.arange(L)[None, :] < lengths[:, None]
+    eos = torch.tensor([bool(r) and r[-1] == vocab.EOS for r in rows])
+    zeros = torch.zeros(B, L)
+    ro = Rollout(tokens, comp, mask, zeros, zeros.clone(), torch.tensor([len(p) for p in prompts]), lengths, eos,
+                 torch.arange(B), tuple(prompts), vocab)
+    if device is None:
+        return ro
+    return replace(ro, **{k: getattr(ro, k).to(device) for k in ("tokens", "completions", "mask", "logprobs", "values",
+                                                               "prompt_lengths", "lengths", "eos", "group_ids")})
