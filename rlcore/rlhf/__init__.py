@@ -1,4 +1,33 @@
-"""RLHF on the character LM (book chapter 4): preferences, reward models, DPO, GRPO.
+"""RLHF on the character LM (book chapter 4): preferences, reward models, best-of-n, DPO/IPO, GRPO/RLOO.
 
-Empty for now: its issue builds it on :mod:`rlcore.lm`.
+``preferences`` (a simulated labeller), ``reward_model`` (Bradley-Terry), ``exact``
+(the KL-regularised optimum ``pi*`` on an enumerable toy), ``best_of_n``, ``dpo`` (DPO and IPO),
+``grpo`` (GRPO, Dr. GRPO, DAPO) and ``rloo``.
+Importing this package imports torch.
 """
+
+from rlcore.rlhf.best_of_n import best_of_n, best_of_n_distribution, best_of_n_kl, best_of_n_kl_bound
+from rlcore.rlhf.dpo import DPO_LOSSES, DPOConfig, DPOResult, dpo, dpo_loss
+from rlcore.rlhf.exact import ExactOptimum, completion_logprobs, exact_optimum
+from rlcore.rlhf.grpo import GRPO_LOSSES, GRPOConfig, group_advantages, grpo, grpo_loss
+from rlcore.rlhf.preferences import Labeller, PreferenceData, simulate_preferences
+from rlcore.rlhf.reward_model import (
+    RewardConfig,
+    RewardModel,
+    RewardResult,
+    bradley_terry_loss,
+    evaluate_pairs,
+    expected_calibration_error,
+    train_reward_model,
+)
+from rlcore.rlhf.rloo import RLOOConfig, rloo, rloo_advantages
+
+__all__ = [
+    "PreferenceData", "Labeller", "simulate_preferences",
+    "bradley_terry_loss", "expected_calibration_error", "RewardModel", "RewardConfig", "RewardResult",
+    "train_reward_model", "evaluate_pairs",
+    "ExactOptimum", "exact_optimum", "completion_logprobs",
+    "best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound",
+    "DPO_LOSSES", "dpo_loss", "DPOConfig", "DPOResult", "dpo",
+    "GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo", "rloo_advantages", "RLOOConfig", "rloo",
+]

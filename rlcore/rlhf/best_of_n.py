@@ -1,0 +1,74 @@
+"""Best-of-n sampling: draw ``n`` completions, keep the one the reward likes best, and its exact KL.
+
+Book: *RLHF*, "Best-of-n sampling" (alignment at inference time, no training).
+
+For ``n`` draws from ``pi`` and a reward ``r`` the chosen completion follows
+``pi_n(y) = F(r(y))^n - F(r(y)^-)^n`` shared among the ``y`` of equal reward in
+proportion to ``pi(y)``, where ``F(t) = P_pi(r <= t)``. The usual
+``KL(pi_n || pi) = log n - (n - 1) / n`` is an upper bound (Beirami et al., 2024),
+reached only when no two completions tie; :func:`best_of_n_kl` computes the exact
+value on the enumerable toy so that the gap can be seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from rlcore.envs.rewards import TextReward, from_function
+from rlcore.lm.exact import enumerate_completions
+from rlcore.lm.model import CharLM
+from rlcore.lm.rollout import Rollout, sample
+from rlcore.rlhf.exact import completion_logprobs
+
+__all__ = ["best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound"]
+
+
+def best_of_n(model: CharLM, prompts: str | Sequence[str], reward: TextReward, n: int, max_len: int,
+              temperature: float = 1.0, generator: torch.Generator | None = None) -> tuple[Rollout, np.ndarray]:
+    """For every prompt, sample ``n`` completions and keep the highest-scoring one (ties: the first drawn).
+
+    Returns the kept rows as a :class:`~rlcore.lm.rollout.Rollout` and their scores.
+    """
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    reward = from_function(reward, "reward")
+    ro = sample(model, prompts, int(n), max_len, temperature, generator=generator, max_len=max_len)
+    scores = np.asarray(reward(ro.full_texts), dtype=np.float64).reshape(-1, int(n))
+    best = np.arange(scores.shape[0]) * int(n) + scores.argmax(axis=1)
+    return ro.index(torch.as_tensor(best, device=ro.mask.device)), scores.max(axis=1)
+
+
+def best_of_n_distribution(logp: np.ndarray, reward: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
+    """``log pi_n(y|x)`` over enumerated completions, given their ``log pi(y|x)`` and rewards (see module)."""
+    p = np.exp(logp)
+    out = np.zeros_like(p)
+    for g in np.unique(groups):
+        sel = np.flatnonzero(groups == g)
+        levels, inverse = np.unique(reward[sel], return_inverse=True)
+        mass = np.bincount(inverse, weights=p[sel], minlength=len(levels))
+        cdf = np.cumsum(mass)
+        level_p = np.clip(cdf, 0, 1) ** n - np.clip(cdf - mass, 0, 1) ** n
+        out[sel] = level_p[inverse] * p[sel] / mass[inverse]
+    with np.errstate(divide="ignore"):
+        return np.log(out)
+
+
+def best_of_n_kl(model: CharLM, reward: TextReward, n: int, max_len: int, prompts: str | Sequence[str] = ("",),
+                 temperature: float = 1.0) -> float:
+    """Exact ``KL(pi_n || pi)`` of best-of-``n`` over ``model`` on the toy, averaged over prompts."""
+    every = enumerate_completions(model.vocab, max_len, prompts, device=model.device)
+    logp = completion_logprobs(model, every, temperature)
+    r = np.asarray(from_function(reward, "reward")(every.full_texts), dtype=np.float64)
+    groups = every.group_ids.cpu().numpy()
+    log_bon = best_of_n_distribution(logp, r, groups, n)
+    p_bon = np.exp(log_bon)
+    terms = np.where(p_bon > 0, p_bon * (log_bon - logp), 0.0)
+    return float(np.mean([terms[groups == g].sum() for g in np.unique(groups)]))
+
+
+def best_of_n_kl_bound(n: int) -> float:
+    """``log n - (n - 1) / n``: the usual formula, an upper bound on best-of-n's KL."""
+    return float(np.log(n) - (n - 1) / n)

@@ -1,0 +1,151 @@
+"""Direct alignment from preferences: DPO (Rafailov et al., 2023) and IPO (Azar et al., 2023).
+
+Book: *RLHF*, "Direct preference optimisation".
+
+With ``h = [log pi(y_c|x) - log pi_ref(y_c|x)] - [log pi(y_r|x) - log pi_ref(y_r|x)]``:
+
+========== ====================================================== ==============================
+loss_type  per-pair loss                                          from
+========== ====================================================== ==============================
+sigmoid    ``-(1 - eps) log sigma(beta h) - eps log sigma(-beta h)``  Bradley-Terry on the implicit
+                                                                  reward ``beta log(pi / pi_ref)``
+ipo        ``(h - 1 / (2 beta))^2``                               a squared loss with a finite
+                                                                  target, even for certain labels
+========== ====================================================== ==============================
+
+``eps`` is ``label_smoothing`` (conservative DPO); a pair's soft label ``q``
+replaces ``1 - eps`` by ``(1 - eps) q + eps (1 - q)``. The implicit rewards
+``beta (log pi - log pi_ref)`` of chosen and rejected texts are logged under TRL's
+names (``rewards/chosen``, ``rewards/margins``, ``rewards/accuracies``, ``logps/chosen`` ...).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from rlcore.lm.config import validate_config
+from rlcore.lm.model import CharLM
+from rlcore.lm.rollout import sequence_logprob
+from rlcore.lm.training import frozen_copy, optimizer_step
+from rlcore.rlhf.config import RLHF_RULES
+from rlcore.rlhf.preferences import PreferenceData
+
+__all__ = ["DPO_LOSSES", "dpo_loss", "DPOConfig", "DPOResult", "dpo"]
+
+DPO_LOSSES = ("sigmoid", "ipo")
+"""The ``loss_type`` values :func:`dpo_loss` knows."""
+
+
+def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chosen_logps: torch.Tensor,
+             ref_rejected_logps: torch.Tensor, beta: float = 0.1, loss_type: str = "sigmoid",
+             label_smoothing: float = 0.0, labels: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-pair DPO/IPO losses ``[B]`` and the implicit rewards of chosen and rejected (see the module table).
+
+    All four inputs are sequence log-probabilities ``[B]``; the reference ones are constants.
+    """
+    if loss_type not in DPO_LOSSES:
+        raise ValueError(f"loss_type must be one of {DPO_LOSSES}, got {loss_type!r}")
+    if not beta > 0:
+        raise ValueError(f"beta must be > 0, got {beta}")
+    chosen_logratio = chosen_logps - ref_chosen_logps.detach()
+    rejected_logratio = rejected_logps - ref_rejected_logps.detach()
+    h = chosen_logratio - rejected_logratio
+    if loss_type == "sigmoid":
+        q = torch.ones_like(h) if labels is None else labels.to(h.dtype)
+        q = (1 - label_smoothing) * q + label_smoothing * (1 - q)
+        losses = -q * nn.functional.logsigmoid(beta * h) - (1 - q) * nn.functional.logsigmoid(-beta * h)
+    else:
+        losses = (h - 1 / (2 * beta)) ** 2
+    return losses, beta * chosen_logratio.detach(), beta * rejected_logratio.detach()
+
+
+@dataclass(frozen=True)
+class DPOConfig:
+    """DPO/IPO training on preference pairs (TRL's names)."""
+
+    beta: float = 0.1
+    """strength of the implicit KL anchor to the reference"""
+    loss_type: str = "sigmoid"
+    """``"sigmoid"`` (DPO) or ``"ipo"``"""
+    label_smoothing: float = 0.0
+    """``eps``: the assumed probability that a label is wrong (sigmoid loss only)"""
+    num_train_epochs: int = 20
+    """passes over the pairs"""
+    batch_size: int = 64
+    """pairs per gradient step"""
+    learning_rate: float = 1e-3
+    """Adam step size"""
+    max_grad_norm: float | None = 1.0
+    """clip the gradient's norm to this (None: no clipping)"""
+    seed: int = 0
+    """seeds the shuffling"""
+
+    def __post_init__(self) -> None:
+        validate_config(self, RLHF_RULES)
+        if self.loss_type not in DPO_LOSSES:
+            raise ValueError(f"DPOConfig.loss_type must be one of {DPO_LOSSES}, got {self.loss_type!r}")
+
+
+@dataclass(frozen=True)
+class DPOResult:
+    """The trained model and one ``history`` entry per epoch, under TRL's metric names."""
+
+    model: CharLM
+    history: dict[str, np.ndarray] = field(repr=False)
+    config: Any
+    elapsed: float
+
+    def __repr__(self) -> str:
+        h = self.history
+        return (f"DPOResult({self.config.loss_type}, beta={self.config.beta:g}, {len(h['loss'])} epochs in "
+                f"{self.elapsed:.1f} s, loss {h['loss'][-1]:.3f}, reward accuracy {h['rewards/accuracies'][-1]:.3f}, "
+                f"margin {h['rewards/margins'][-1]:.3f})")
+
+
+METRICS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins",
+           "logps/chosen", "logps/rejected")
+
+
+def dpo(model: CharLM, data: PreferenceData, config: DPOConfig | None = None, ref_model: CharLM | None = None,
+        progress: bool = False) -> DPOResult:
+    """Minimise :func:`dpo_loss` over the pairs with Adam; ``model`` is trained in place.
+
+    ``ref_model`` defaults to a frozen copy of the starting model; its log-probs
+    of every pair are computed once.
+    """
+    cfg = config or DPOConfig()
+    if model.vocab != data.vocab:
+        raise ValueError(f"model vocabulary {model.vocab!r} differs from the data's {data.vocab!r}")
+    ref = ref_model if ref_model is not None else frozen_copy(model)
+    chosen, rejected = data.encode("chosen", model.device), data.encode("rejected", model.device)
+    with torch.no_grad():
+        ref_c, ref_r = sequence_logprob(ref, chosen), sequence_logprob(ref, rejected)
+    labels = torch.as_tensor(data.labels, dtype=torch.float32, device=model.device)
+    g = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    hist: dict[str, list[float]] = {k: [] for k in METRICS}
+    start = time.perf_counter()
+    model.train()
+    for _ in tqdm(range(cfg.num_train_epochs), disable=not progress, desc=cfg.loss_type, leave=False):
+        sums = dict.fromkeys(METRICS, 0.0)
+        for idx in torch.split(torch.randperm(len(data), generator=g), cfg.batch_size):
+            lc, lr_ = sequence_logprob(model, chosen.index(idx)), sequence_logprob(model, rejected.index(idx))
+            losses, rc, rr = dpo_loss(lc, lr_, ref_c[idx], ref_r[idx], cfg.beta, cfg.loss_type,
+                                      cfg.label_smoothing, labels[idx])
+            optimizer_step(opt, model, losses.mean(), cfg.max_grad_norm)
+            for k, v in (("loss", losses), ("rewards/chosen", rc), ("rewards/rejected", rr),
+                         ("rewards/accuracies", (rc > rr).float()), ("rewards/margins", rc - rr),
+                         ("logps/chosen", lc), ("logps/rejected", lr_)):
+                sums[k] += float(v.detach().sum())
+        for k in METRICS:
+            hist[k].append(sums[k] / len(data))
+    model.eval()
+    return DPOResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start)

@@ -1,0 +1,177 @@
+"""Group methods without a critic: GRPO (Shao et al., 2024) with the Dr. GRPO and DAPO losses.
+
+Book: *RLHF*, "Group relative policy optimisation".
+
+For ``G = num_generations`` completions ``y_1 .. y_G`` of one prompt with rewards
+``r_i``, the advantage of every token of ``y_i`` is the group-relative score
+
+    A_i = (r_i - mean_j r_j) / (std_j r_j + 1e-4)      (scale_rewards="group";
+                                                        "batch": one std over the batch; "none": no division)
+
+and the per-token loss is the clipped surrogate plus the ``k3`` KL *in the loss*:
+
+    l_t = -min(rho_t A_i, clip(rho_t, 1 - epsilon, 1 + epsilon_high) A_i) + beta k3_t.
+
+``loss_type`` says how tokens are averaged: ``"grpo"`` (mean per sequence, then
+over sequences: long wrong answers are penalised less per token, so they grow),
+``"dapo"`` (mean over all tokens) and ``"dr_grpo"`` (sum over all tokens divided by
+``batch x max completion length``, a constant: no length bias).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rlcore.envs.language import CharLanguageEnv
+from rlcore.lm.config import validate_config
+from rlcore.lm.kl import kl_estimate
+from rlcore.lm.losses import aggregate, masked_mean
+from rlcore.lm.model import CharLM
+from rlcore.lm.rewards import rollout_rewards
+from rlcore.lm.rollout import score
+from rlcore.lm.training import PGResult, check_model_env, frozen_copy, generator_for, optimizer_step, sample_batch
+from rlcore.rlhf.config import RLHF_RULES
+
+__all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
+
+GRPO_LOSSES = ("grpo", "dr_grpo", "dapo")
+"""The token aggregations :func:`grpo_loss` knows."""
+
+
+def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards: str = "group",
+                     eps: float = 1e-4) -> tuple[torch.Tensor, float]:
+    """``(A [B], frac_reward_zero_std)`` for rewards ``[B]`` in consecutive groups of ``num_generations``.
+
+    The standard deviation is the sample one (``n - 1`` in the denominator), as TRL computes it.
+    """
+    if scale_rewards not in ("group", "batch", "none"):
+        raise ValueError(f"scale_rewards must be 'group', 'batch' or 'none', got {scale_rewards!r}")
+    G = int(num_generations)
+    if G < 2 or rewards.shape[0] % G:
+        raise ValueError(f"num_generations must be >= 2 and divide the batch of {rewards.shape[0]}, got {G}")
+    grouped = rewards.reshape(-1, G)
+    centred = (grouped - grouped.mean(1, keepdim=True)).reshape(-1)
+    group_std = grouped.std(1)
+    zero_std = float((group_std == 0).float().mean())
+    if scale_rewards == "group":
+        centred = centred / (group_std.repeat_interleave(G) + eps)
+    elif scale_rewards == "batch":
+        centred = centred / (rewards.std() + eps)
+    return centred, zero_std
+
+
+def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor, advantages: torch.Tensor,
+              mask: torch.Tensor, beta: float = 0.0, epsilon: float = 0.2, epsilon_high: float | None = None,
+              loss_type: str = "dapo", max_completion_length: int | None = None) -> tuple[torch.Tensor, dict]:
+    """The GRPO loss of a batch (see the module docstring) and ``clip_ratio``, ``kl`` statistics."""
+    if loss_type not in GRPO_LOSSES:
+        raise ValueError(f"loss_type must be one of {GRPO_LOSSES}, got {loss_type!r}")
+    hi = epsilon if epsilon_high is None else epsilon_high
+    ratio = torch.exp(logp - old_logp.detach())
+    A = advantages.detach()[:, None]
+    per_token = -torch.minimum(ratio * A, ratio.clamp(1 - epsilon, 1 + hi) * A)
+    kl = kl_estimate(logp, ref_logp.detach(), "k3")
+    if beta:
+        per_token = per_token + beta * kl
+    if loss_type == "grpo":
+        loss = aggregate(per_token, mask, "seq-mean-token-mean")
+    elif loss_type == "dapo":
+        loss = aggregate(per_token, mask, "token-mean")
+    else:
+        L = mask.shape[1] if max_completion_length is None else int(max_completion_length)
+        loss = torch.where(mask, per_token, torch.zeros_like(per_token)).sum() / (mask.shape[0] * L)
+    with torch.no_grad():
+        clipped = ((ratio < 1 - epsilon) & (A < 0)) | ((ratio > 1 + hi) & (A > 0))
+        stats = {"clip_ratio": float(masked_mean(clipped.to(logp.dtype), mask)),
+                 "kl": float(masked_mean(kl.detach(), mask))}
+    return loss, stats
+
+
+@dataclass(frozen=True)
+class GRPOConfig:
+    """GRPO: group-relative advantages, no critic, the ``k3`` KL in the loss (TRL's names)."""
+
+    n_iterations: int = 200
+    """number of (sample a batch, update) iterations"""
+    batch_size: int = 64
+    """completions per iteration (``batch_size / num_generations`` prompts)"""
+    learning_rate: float = 3e-3
+    """Adam step size"""
+    temperature: float = 1.0
+    """sampling temperature; log-probs and KL are scored under ``softmax(z / temperature)``"""
+    top_k: int | None = None
+    """top-k filter while sampling only (None: off)"""
+    top_p: float = 1.0
+    """nucleus filter while sampling only (1: off)"""
+    max_grad_norm: float | None = 1.0
+    """clip the gradient's norm to this (None: no clipping)"""
+    seed: int = 0
+    """seeds every random draw"""
+    time_limit: float | None = None
+    """stop after this many seconds (None: no limit)"""
+    num_generations: int = 8
+    """completions per prompt (the group); at least 2"""
+    beta: float = 0.04
+    """weight of the ``k3`` KL to the reference in the loss"""
+    epsilon: float = 0.2
+    """lower clip range of the ratio"""
+    epsilon_high: float | None = None
+    """upper clip range (DAPO's clip-higher); None: the same as ``epsilon``"""
+    loss_type: str = "dapo"
+    """token aggregation: ``"grpo"``, ``"dr_grpo"`` or ``"dapo"``"""
+    scale_rewards: str = "group"
+    """divide advantages by the group's std (``"group"``), the batch's (``"batch"``) or not (``"none"``)"""
+
+    def __post_init__(self) -> None:
+        validate_config(self, RLHF_RULES)
+        if self.loss_type not in GRPO_LOSSES:
+            raise ValueError(f"GRPOConfig.loss_type must be one of {GRPO_LOSSES}, got {self.loss_type!r}")
+        if self.num_generations < 2:
+            raise ValueError(f"GRPOConfig.num_generations must be >= 2 (a group), got {self.num_generations}")
+
+
+def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, ref_model: CharLM | None = None,
+         progress: bool = False) -> PGResult:
+    """GRPO on the language MDP, one update per batch; ``model`` is trained in place.
+
+    ``history`` holds ``reward``, ``reward_std``, ``frac_reward_zero_std``, ``kl``
+    (mean per-token ``k3``), ``clip_ratio``, ``completion_length`` and ``time``.
+    """
+    cfg = config or GRPOConfig()
+    if not isinstance(cfg, GRPOConfig):
+        raise ValueError(f"config must be a GRPOConfig, got {type(cfg).__name__}")
+    check_model_env(model, env)
+    g = generator_for(model, cfg.seed)
+    ref = ref_model if ref_model is not None else frozen_copy(model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    keys = ("reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio", "completion_length", "time")
+    hist: dict[str, list[float]] = {k: [] for k in keys}
+    start = time.perf_counter()
+    ro = None
+    max_completion = env.max_len - min(len(p) for p in env.prompts)
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="grpo", leave=False):
+        ro = sample_batch(model, env, cfg, g)
+        rewards = rollout_rewards(env, ro).sum(1).float()
+        adv, zero_std = group_advantages(rewards, cfg.num_generations, cfg.scale_rewards)
+        model.train()
+        logp = score(model, ro)[0]
+        with torch.no_grad():
+            ref_logp = score(ref, ro)[0]
+        loss, st = grpo_loss(logp, logp.detach(), ref_logp, adv, ro.mask, cfg.beta, cfg.epsilon, cfg.epsilon_high,
+                             cfg.loss_type, max_completion)
+        optimizer_step(opt, model, loss, cfg.max_grad_norm)
+        for k, v in (("reward", float(rewards.mean())), ("reward_std", float(rewards.std())),
+                     ("frac_reward_zero_std", zero_std), ("kl", st["kl"]), ("clip_ratio", st["clip_ratio"]),
+                     ("completion_length", float(ro.lengths.float().mean())),
+                     ("time", time.perf_counter() - start)):
+            hist[k].append(v)
+        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+            break
+    model.eval()
+    return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
+                    ro.texts if ro is not None else [])

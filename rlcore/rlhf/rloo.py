@@ -1,0 +1,114 @@
+"""REINFORCE leave-one-out (RLOO; Kool et al., 2019; Ahmadian et al., 2024): a group baseline, KL in the reward.
+
+Book: *RLHF*, "Group relative policy optimisation" (the critic-free family).
+
+For ``k = num_generations`` completions of one prompt, each sequence's reward
+carries the sequence-level KL penalty, ``R_i = r_i - beta sum_t (log pi - log pi_ref)_t``,
+and its baseline is the mean of the *other* ``k - 1``:
+
+    A_i = R_i - (1 / (k - 1)) sum_{j != i} R_j = (k / (k - 1)) (R_i - mean_j R_j),
+
+unbiased because ``A_i`` never reads ``y_i``'s own reward in its baseline. The
+update is REINFORCE on whole sequences: ``L = -mean_i A_i sum_t log pi(a_t|s_t)``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rlcore.envs.language import CharLanguageEnv
+from rlcore.lm.config import validate_config
+from rlcore.lm.kl import kl_to_reference
+from rlcore.lm.model import CharLM
+from rlcore.lm.reinforce import leave_one_out_baseline
+from rlcore.lm.rewards import rollout_rewards
+from rlcore.lm.rollout import score
+from rlcore.lm.training import PGResult, check_model_env, frozen_copy, generator_for, optimizer_step, sample_batch
+from rlcore.rlhf.config import RLHF_RULES
+
+__all__ = ["rloo_advantages", "RLOOConfig", "rloo"]
+
+
+def rloo_advantages(rewards: torch.Tensor, num_generations: int) -> torch.Tensor:
+    """``A_i = R_i - mean_{j != i} R_j`` within consecutive groups of ``num_generations`` (``[B]``)."""
+    if int(num_generations) < 2:
+        raise ValueError(f"num_generations must be >= 2 for a leave-one-out baseline, got {num_generations}")
+    return rewards - leave_one_out_baseline(rewards, int(num_generations))
+
+
+@dataclass(frozen=True)
+class RLOOConfig:
+    """RLOO: leave-one-out baseline over ``num_generations`` completions, sequence KL in the reward."""
+
+    n_iterations: int = 200
+    """number of (sample a batch, one gradient step) iterations"""
+    batch_size: int = 64
+    """completions per iteration (``batch_size / num_generations`` prompts)"""
+    num_generations: int = 4
+    """completions per prompt; at least 2"""
+    beta: float = 0.05
+    """weight of the sequence-level KL ``sum_t (log pi - log pi_ref)`` subtracted from each reward"""
+    learning_rate: float = 3e-3
+    """Adam step size"""
+    temperature: float = 1.0
+    """sampling temperature; log-probs are scored under ``softmax(z / temperature)``"""
+    top_k: int | None = None
+    """top-k filter while sampling only (None: off)"""
+    top_p: float = 1.0
+    """nucleus filter while sampling only (1: off)"""
+    max_grad_norm: float | None = 1.0
+    """clip the gradient's norm to this (None: no clipping)"""
+    seed: int = 0
+    """seeds every random draw"""
+    time_limit: float | None = None
+    """stop after this many seconds (None: no limit)"""
+
+    def __post_init__(self) -> None:
+        validate_config(self, RLHF_RULES)
+        if self.num_generations < 2:
+            raise ValueError(f"RLOOConfig.num_generations must be >= 2 (a leave-one-out group), got "
+                             f"{self.num_generations}")
+
+
+def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, ref_model: CharLM | None = None,
+         progress: bool = False) -> PGResult:
+    """RLOO on the language MDP; ``model`` is trained in place.
+
+    ``history`` holds ``reward`` (task), ``kl`` (mean sequence k1 KL), ``rlhf_reward``
+    (``reward - beta kl``), ``completion_length`` and ``time``.
+    """
+    cfg = config or RLOOConfig()
+    if not isinstance(cfg, RLOOConfig):
+        raise ValueError(f"config must be an RLOOConfig, got {type(cfg).__name__}")
+    check_model_env(model, env)
+    g = generator_for(model, cfg.seed)
+    ref = ref_model if ref_model is not None else frozen_copy(model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl", "rlhf_reward", "completion_length", "time")}
+    start = time.perf_counter()
+    ro = None
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="rloo", leave=False):
+        ro = sample_batch(model, env, cfg, g)
+        task = rollout_rewards(env, ro).sum(1).float()
+        model.train()
+        logp = score(model, ro)[0]
+        with torch.no_grad():
+            ref_logp = score(ref, ro)[0]
+            kl = kl_to_reference(logp.detach(), ref_logp, ro.mask, "k1")
+            adv = rloo_advantages(task - cfg.beta * kl, cfg.num_generations)
+        loss = -(adv * logp.sum(-1)).mean()
+        optimizer_step(opt, model, loss, cfg.max_grad_norm)
+        for k, v in (("reward", float(task.mean())), ("kl", float(kl.mean())),
+                     ("rlhf_reward", float((task - cfg.beta * kl).mean())),
+                     ("completion_length", float(ro.lengths.float().mean())), ("time", time.perf_counter() - start)):
+            hist[k].append(v)
+        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+            break
+    model.eval()
+    return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
+                    ro.texts if ro is not None else [])
