@@ -386,3 +386,19 @@ def test_group_methods_need_groups_and_are_reproducible(make):
     for k in a:
         if k != "time":
             np.testing.assert_array_equal(a[k], b[k])
+
+
+# ---------------------------------------------------------- KL estimators, exactly
+def test_kl_estimators_measured_exactly_on_one_decision():
+    """One decision per prompt: E[grad k1] = 0, E[grad k2] = grad KL(pi||ref), E[grad k3] = grad KL(ref||pi)."""
+    from rlcore.rlhf import kl_estimator_table
+
+    model, ref = CharLM("abc", embed_dim=8, hidden_dim=16, seed=5), CharLM("abc", embed_dim=8, hidden_dim=16, seed=6)
+    rows = {r.estimator: r for r in kl_estimator_table(model, ref, 2, prompts=("a", "b", "c"))}
+    kl = rows["k1"].kl
+    assert kl > 0.01
+    assert abs(rows["k1"].bias) < 1e-6 and abs(rows["k3"].bias) < 1e-6 and rows["k2"].bias != pytest.approx(0)
+    assert rows["k1"].grad_norm_ratio < 1e-5
+    assert rows["k2"].cos_reverse == pytest.approx(1.0, abs=1e-6) and rows["k2"].grad_norm_ratio == pytest.approx(1.0)
+    assert rows["k3"].cos_forward == pytest.approx(1.0, abs=1e-6)
+    assert rows["k3"].std < rows["k1"].std                      # the control variate pays off near the reference

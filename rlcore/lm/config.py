@@ -59,6 +59,8 @@ RULES: dict[str, tuple[Any, str]] = {
     "baseline": _choice(("none", "mean", "value")),
     "temperature": _real(0, open_low=True), "top_k": _integer(1, none=True), "top_p": _real(0, 1, open_low=True),
     "max_grad_norm": _real(0, open_low=True, none=True), "time_limit": _real(0, open_low=True, none=True),
+    "kl_target": _real(0, open_low=True, none=True), "kl_horizon": _integer(1),
+    "missing_eos_penalty": _real(0, none=True),
 }
 """``field name -> (check, what is allowed)``, shared by every trainer config."""
 
@@ -160,3 +162,10 @@ class PPOConfig(TrainerConfig):
     """stop an iteration's epochs early once the minibatch ``approx_kl`` exceeds this (None: never)"""
     norm_adv: bool = True
     """normalise (whiten) advantages over the valid tokens of each minibatch"""
+    kl_target: float | None = None
+    """adaptive KL control (Ziegler et al.): steer ``kl_coef`` so that the mean sequence KL tracks this
+    (None: ``kl_coef`` stays fixed)"""
+    kl_horizon: int = 10_000
+    """horizon of the adaptive controller, in samples"""
+    missing_eos_penalty: float | None = None
+    """subtract this from the task reward of a completion that stopped at the length limit without ``EOS``"""

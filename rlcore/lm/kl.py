@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["KL_ESTIMATORS", "kl_estimate", "kl_to_reference"]
+__all__ = ["KL_ESTIMATORS", "kl_estimate", "kl_to_reference", "AdaptiveKLController"]
 
 KL_ESTIMATORS = ("k1", "k2", "k3")
 """The names :func:`kl_estimate` accepts."""
@@ -68,3 +68,23 @@ def kl_to_reference(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tens
     """
     k = kl_estimate(logp, ref_logp, estimator)
     return torch.where(mask, k, torch.zeros_like(k)).sum(-1)
+
+
+class AdaptiveKLController:
+    """Ziegler et al. (2019)'s controller: nudge ``kl_coef`` so that the measured KL tracks a target.
+
+    After a batch of ``n_steps`` samples with mean sequence KL ``kl``:
+    ``e = clip(kl / target - 1, -0.2, 0.2)`` and ``kl_coef <- kl_coef (1 + e n_steps / horizon)``.
+    Too much KL raises the coefficient, too little lowers it.
+    """
+
+    def __init__(self, kl_coef: float, target: float, horizon: int) -> None:
+        if not kl_coef > 0 or not target > 0 or not horizon >= 1:
+            raise ValueError(f"kl_coef and target must be > 0 and horizon >= 1, got {kl_coef}, {target}, {horizon}")
+        self.value, self.target, self.horizon = float(kl_coef), float(target), int(horizon)
+
+    def update(self, kl: float, n_steps: int) -> float:
+        """Apply one update from the batch's mean KL; returns the new ``kl_coef``."""
+        error = min(max(kl / self.target - 1.0, -0.2), 0.2)
+        self.value *= 1.0 + error * n_steps / self.horizon
+        return self.value

@@ -21,7 +21,15 @@ from tqdm.auto import tqdm
 from rlcore.core.returns import gae
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import PPOConfig
-from rlcore.lm.losses import aggregate, clipped_value_loss, explained_variance, normalize_advantages, ppo_policy_loss
+from rlcore.lm.kl import AdaptiveKLController
+from rlcore.lm.losses import (
+    aggregate,
+    clipped_value_loss,
+    explained_variance,
+    masked_mean,
+    normalize_advantages,
+    ppo_policy_loss,
+)
 from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import Rollout, score
@@ -63,7 +71,8 @@ def _score_rows(model: CharLM, ro: Rollout, idx: torch.Tensor, temperature: floa
 
 
 @torch.no_grad()
-def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, generator: torch.Generator) -> Batch:
+def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, generator: torch.Generator,
+            kl_coef: float | None = None) -> Batch:
     """Sample a batch, score it, apply the KL penalty and compute GAE.
 
     With ``kl_penalty="reward"``: ``r_t = r_task_t - kl_coef * k(log pi_old, log pi_ref)_t``;
@@ -72,8 +81,11 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
     bootstrapped past the end. Old and reference log-probs are scored by the
     same batched forward pass the update uses, minibatch by minibatch in the
     first epoch's order, so the first minibatch has ratio exactly 1 and a
-    reference equal to the policy gives a KL of exactly 0.
+    reference equal to the policy gives a KL of exactly 0. ``kl_coef`` overrides the
+    config's (the adaptive controller's current value); ``missing_eos_penalty`` is
+    subtracted at the last token of every completion that has no ``EOS``.
     """
+    beta = cfg.kl_coef if kl_coef is None else kl_coef
     ro = sample_batch(model, env, cfg, generator)
     mask = ro.mask
     B, L = mask.shape
@@ -85,9 +97,12 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
         old_logp[idx], old_v[idx] = lp, v
         ref_logp[idx] = _score_rows(ref, ro, idx, cfg.temperature)[0]
     task_r = rollout_rewards(env, ro)
+    if cfg.missing_eos_penalty is not None:
+        rows = torch.arange(B, device=mask.device)
+        task_r[rows, ro.lengths - 1] -= cfg.missing_eos_penalty * (~ro.eos).to(task_r.dtype)
     rewards = task_r.to(old_logp.dtype)
     if cfg.kl_penalty == "reward":
-        rewards = rewards - cfg.kl_coef * token_kl(old_logp, ref_logp, mask, cfg.kl_estimator)
+        rewards = rewards - beta * token_kl(old_logp, ref_logp, mask, cfg.kl_estimator)
     dones = torch.arange(L, device=mask.device)[None, :] == (ro.lengths[:, None] - 1)
     adv, ret = gae(rewards, old_v, cfg.gamma, cfg.lam, dones=dones)
     zero = torch.zeros_like(adv)
@@ -95,7 +110,8 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
                  torch.where(mask, ret, zero), order)
 
 
-def ppo_loss(model: CharLM, batch: Batch, idx: torch.Tensor, cfg: PPOConfig) -> tuple[torch.Tensor, dict[str, float]]:
+def ppo_loss(model: CharLM, batch: Batch, idx: torch.Tensor, cfg: PPOConfig,
+             kl_coef: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Total PPO loss on the rows ``idx``: ``L_clip + vf_coef L_V - ent_coef H`` (``+ kl_coef KL`` in loss mode)."""
     mask = batch.rollout.mask[idx]
     logp, values, ent = _score_rows(model, batch.rollout, idx, cfg.temperature)
@@ -109,8 +125,13 @@ def ppo_loss(model: CharLM, batch: Batch, idx: torch.Tensor, cfg: PPOConfig) -> 
     loss = pg + cfg.vf_coef * vl - cfg.ent_coef * entropy
     if cfg.kl_penalty == "loss":
         kl = aggregate(token_kl(logp, batch.ref_logprobs[idx], mask, cfg.kl_estimator), mask, cfg.loss_agg)
-        loss = loss + cfg.kl_coef * kl
-    stats.update(pg_loss=float(pg.detach()), value_loss=float(vl.detach()), entropy=float(entropy.detach()))
+        loss = loss + (cfg.kl_coef if kl_coef is None else kl_coef) * kl
+    with torch.no_grad():
+        moved = (values - batch.old_values[idx]).abs()
+        vf_clipped = moved > cfg.cliprange_value if cfg.cliprange_value is not None else torch.zeros_like(mask)
+        vf_clipfrac = float(masked_mean(vf_clipped.to(values.dtype), mask))
+    stats.update(pg_loss=float(pg.detach()), value_loss=float(vl.detach()), entropy=float(entropy.detach()),
+                 vf_clipfrac=vf_clipfrac)
     return loss, stats
 
 
@@ -120,8 +141,11 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
 
     For each iteration: :func:`collect` a batch, then for ``num_ppo_epochs`` shuffle
     it into ``num_mini_batches`` and minimise :func:`ppo_loss` with Adam, stopping
-    the epochs early once ``approx_kl > target_kl``. ``model`` is trained in place;
-    ``ref_model`` defaults to a frozen copy of the initial model.
+    the epochs early once ``approx_kl > target_kl``. With ``kl_target`` the KL
+    coefficient follows :class:`rlcore.lm.kl.AdaptiveKLController`. ``history`` also
+    carries TRL's names (``objective/kl``, ``objective/entropy``, ``objective/rlhf_reward``,
+    ``policy/approxkl``, ``policy/clipfrac``, ``val/clipfrac``). ``model`` is trained in
+    place; ``ref_model`` defaults to a frozen copy of the initial model.
     """
     cfg = config or PPOConfig()
     if not isinstance(cfg, PPOConfig):
@@ -131,19 +155,25 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
     ref = ref_model if ref_model is not None else frozen_copy(model)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=1e-5)
     keys = ("reward", "kl_ref", "entropy", "length", "approx_kl", "clipfrac", "pg_loss", "value_loss",
-            "explained_variance", "epochs", "first_ratio_dev", "first_approx_kl", "first_clipfrac", "time")
+            "explained_variance", "epochs", "first_ratio_dev", "first_approx_kl", "first_clipfrac", "time",
+            "objective/kl", "objective/entropy", "objective/rlhf_reward", "objective/kl_coef", "policy/approxkl",
+            "policy/clipfrac", "val/clipfrac")
     hist: dict[str, list[float]] = {k: [] for k in keys}
+    if cfg.kl_target is not None and cfg.kl_coef <= 0:
+        raise ValueError("PPOConfig.kl_target needs a starting kl_coef > 0 for the adaptive controller to scale")
+    controller = AdaptiveKLController(cfg.kl_coef, cfg.kl_target, cfg.kl_horizon) if cfg.kl_target else None
     start = time.perf_counter()
     batch = None
     for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="ppo", leave=False):
-        batch = collect(model, env, cfg, ref, g)
+        beta = controller.value if controller is not None else cfg.kl_coef
+        batch = collect(model, env, cfg, ref, g, beta)
         model.eval()  # no dropout in CharLM; eval keeps scoring identical to collection
         per_mb: list[dict[str, float]] = []
         epochs_done, stop = 0, False
         for epoch in range(cfg.num_ppo_epochs):
             order = batch.order if epoch == 0 else torch.randperm(len(batch.order), generator=g, device=g.device)
             for idx in _minibatches(order, cfg.num_mini_batches):
-                loss, st = ppo_loss(model, batch, idx, cfg)
+                loss, st = ppo_loss(model, batch, idx, cfg, beta)
                 optimizer_step(opt, model, loss, cfg.max_grad_norm)
                 per_mb.append(st)
                 if cfg.target_kl is not None and st["approx_kl"] > cfg.target_kl:
@@ -164,6 +194,16 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
                                              cfg.kl_estimator).sum(1).mean()))
         hist["length"].append(float(batch.rollout.lengths.float().mean()))
         hist["explained_variance"].append(explained_variance(batch.old_values, batch.returns, mask))
+        # the same quantities under the names TRL logs them
+        hist["objective/kl"].append(hist["kl_ref"][-1])
+        hist["objective/entropy"].append(float(-batch.old_logprobs.sum(1).mean()))
+        hist["objective/rlhf_reward"].append(hist["reward"][-1] - beta * hist["kl_ref"][-1])
+        hist["objective/kl_coef"].append(beta)
+        hist["policy/approxkl"].append(hist["approx_kl"][-1])
+        hist["policy/clipfrac"].append(hist["clipfrac"][-1])
+        hist["val/clipfrac"].append(float(np.mean([s["vf_clipfrac"] for s in per_mb])))
+        if controller is not None:
+            controller.update(hist["kl_ref"][-1], len(batch.rollout))
         hist["time"].append(time.perf_counter() - start)
         if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
             break

@@ -10,6 +10,7 @@ from rlcore.rlhf.best_of_n import best_of_n, best_of_n_distribution, best_of_n_k
 from rlcore.rlhf.dpo import DPO_LOSSES, DPOConfig, DPOResult, dpo, dpo_loss
 from rlcore.rlhf.exact import ExactOptimum, completion_logprobs, exact_optimum
 from rlcore.rlhf.grpo import GRPO_LOSSES, GRPOConfig, group_advantages, grpo, grpo_loss
+from rlcore.rlhf.kl_study import EstimatorRow, kl_estimator_table
 from rlcore.rlhf.preferences import Labeller, PreferenceData, simulate_preferences
 from rlcore.rlhf.reward_model import (
     RewardConfig,
@@ -29,5 +30,6 @@ __all__ = [
     "ExactOptimum", "exact_optimum", "completion_logprobs",
     "best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound",
     "DPO_LOSSES", "dpo_loss", "DPOConfig", "DPOResult", "dpo",
+    "EstimatorRow", "kl_estimator_table",
     "GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo", "rloo_advantages", "RLOOConfig", "rloo",
 ]
