@@ -2,7 +2,8 @@
 
 ``rlcore demo``   solve and learn GridWorld and cliff walking, print a table, save figures
 ``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
-``rlcore bench``  the benchmarks of the tabular core (see README)
+``rlcore rlhf``   the miniature RLHF pipeline: SFT, preferences, reward model, PPO and DPO, judged by a gold reward
+``rlcore bench``  the benchmarks (see README)
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a seed (an integer >= 0), got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed (an integer >= 0), got {value}")
     return value
 
 
@@ -124,6 +135,43 @@ def solve(layout: str, gamma: float, slip: float, method: str) -> int:
     return 0
 
 
+def rlhf(out: Path, seed: int, as_json: bool, progress: bool) -> int:
+    """Run the RLHF pipeline once: print a table (or JSON) and write three figures to ``out``."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlcore.bench.rlhf import run_pipeline, summary_table
+    from rlcore.plots.lm import plot_pg_history
+
+    start = time.perf_counter()
+    res = run_pipeline(seed=seed, progress=progress)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {"rlhf_reward_model.png": plot_pg_history({"reward model": res["rm_history"]}, keys=("loss", "accuracy"),
+                                                        window=1),
+               "rlhf_ppo.png": plot_pg_history({"PPO + RM": res["ppo_history"]},
+                                               keys=("reward", "objective/kl", "objective/rlhf_reward")),
+               "rlhf_dpo.png": plot_pg_history({"DPO": res["dpo_history"]},
+                                               keys=("loss", "rewards/margins", "logps/chosen"), window=1)}
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+    if as_json:
+        keep = {k: res[k] for k in ("scores", "timings", "n_pairs", "rm_accuracy", "rm_ece", "peak_rss_mb", "samples")}
+        print(json.dumps(keep, indent=2))
+        return 0
+    print(_table(summary_table(res)))
+    print(f"\n{res['n_pairs']} preference pairs; reward model held-out accuracy {res['rm_accuracy']:.3f}, "
+          f"ECE {res['rm_ece']:.3f}; PPO samples {res['samples']['PPO + RM']}")
+    print("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in res["timings"].items())
+          + f"; total {time.perf_counter() - start:.1f} s, peak memory {res['peak_rss_mb']:.0f} MB")
+    print("Figures: " + ", ".join(str(out / n) for n in figures))
+    return 0
+
+
 def bench(quick: bool, as_json: bool, suite: str) -> int:
     from rlcore.bench.tabular import as_json as to_json
     from rlcore.bench.tabular import format_table, run_all
@@ -135,6 +183,10 @@ def bench(quick: bool, as_json: bool, suite: str) -> int:
         from rlcore.bench.language import run_language
 
         results += run_language(time_budget=10.0 if quick else 60.0, pretrain_steps=200 if quick else 600)
+    if suite in ("rlhf", "all"):
+        from rlcore.bench.rlhf import run_rlhf
+
+        results += run_rlhf(quick=quick)
     print(to_json(results) if as_json else format_table(results))
     return 0
 
@@ -160,12 +212,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gamma", type=float, default=0.99, help="discount factor in [0, 1] (default: %(default)s)")
     p.add_argument("--slip", type=float, default=0.0, help="slip probability in [0, 1] (default: %(default)s)")
     p.add_argument("--method", choices=("value", "policy"), default="value", help="planner (default: %(default)s)")
+    p = sub.add_parser("rlhf", help="the miniature RLHF pipeline, end to end (about 10 s)",
+                       description="Pretrain a character LM, simulate preferences under a hidden gold reward, "
+                       "fit a reward model, train PPO against it and DPO on the pairs, and judge all three with "
+                       "the gold reward. Prints a table and writes figures.")
+    p.add_argument("--out", type=Path, default=Path("rlcore-rlhf"),
+                   help="folder for the figures (default: %(default)s)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the whole run (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p = sub.add_parser("bench", help="benchmarks of the tabular core (ratios measured side by side)",
                        description="Run the benchmarks and print measured times and ratios. "
                        "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
-    p.add_argument("--suite", choices=("tabular", "language", "all"), default="tabular",
-                   help="which benchmarks: the tabular core, the language model (about 3 minutes), or both "
-                   "(default: %(default)s)")
+    p.add_argument("--suite", choices=("tabular", "language", "rlhf", "all"), default="tabular",
+                   help="which benchmarks: the tabular core, the language model (about 5 minutes), the RLHF "
+                   "pipeline and toy, or all (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
@@ -179,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.out, args.episodes, args.seeds, progress=not args.no_progress)
         if args.command == "solve":
             return solve(args.layout, args.gamma, args.slip, args.method)
+        if args.command == "rlhf":
+            return rlhf(args.out, args.seed, args.json, progress=not args.no_progress)
         if args.command == "bench":
             return bench(args.quick, args.json, args.suite)
         parser.print_help()

@@ -147,17 +147,22 @@ def _pair_scores(rm: RewardModel, chosen: Rollout, rejected: Rollout, idx: torch
 
 
 def evaluate_pairs(rm: RewardModel, data: PreferenceData, seed: int = 0) -> tuple[float, float]:
-    """``(accuracy, ECE)`` on ``data``: how often ``r_c > r_r``, and the calibration of ``sigmoid(r_c - r_r)``.
+    """``(accuracy, ECE)`` on ``data``.
 
-    For calibration each pair is shown in a random order, so predicted
-    probabilities span both sides of 1/2 and the outcome is which text was chosen.
+    Accuracy: how often ``r_c > r_r`` on the pairs whose label says something
+    (soft label not exactly 1/2; a coin-flip pair has no right answer). ECE: the
+    calibration of ``sigmoid(r_c - r_r)`` against the label, with every pair shown
+    in a random order so that predictions fall on both sides of 1/2.
     """
     with torch.no_grad():
         rc, rr = (rm.raw(data.encode(s, rm.net.device)).double().cpu().numpy() for s in ("chosen", "rejected"))
     d = rc - rr
+    informative = data.labels != 0.5
+    accuracy = float((d[informative] > 0).mean()) if informative.any() else float("nan")
     flip = np.random.default_rng(seed).random(len(d)) < 0.5
     p_first = 1 / (1 + np.exp(-np.where(flip, -d, d)))
-    return float((d > 0).mean()), expected_calibration_error(p_first, (~flip).astype(float))
+    outcome = np.where(flip, 1 - data.labels, data.labels)
+    return accuracy, expected_calibration_error(p_first, outcome)
 
 
 def train_reward_model(data: PreferenceData, config: RewardConfig | None = None, init: CharLM | None = None,
