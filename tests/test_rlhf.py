@@ -402,3 +402,25 @@ def test_kl_estimators_measured_exactly_on_one_decision():
     assert rows["k2"].cos_reverse == pytest.approx(1.0, abs=1e-6) and rows["k2"].grad_norm_ratio == pytest.approx(1.0)
     assert rows["k3"].cos_forward == pytest.approx(1.0, abs=1e-6)
     assert rows["k3"].std < rows["k1"].std                      # the control variate pays off near the reference
+
+
+def test_dr_grpo_removes_the_length_bias_of_grpo_on_wrong_answers():
+    """GRPO divides each sequence's loss by its length, so long wrong answers are punished less per token."""
+    from rlcore.rlhf import GRPOConfig, grpo
+
+    env = CharLanguageEnv("ab", 10, delayed_reward=lambda t: float(t[:3] == "bab"))   # length plays no part
+
+    def wrong_length(model):
+        ro = sample(model, "", 2000, 10, generator=torch.Generator().manual_seed(9), max_len=10)
+        lengths = [len(t) for t in ro.texts if t[:3] != "bab"]
+        return np.mean(lengths), len(lengths) / 2000
+
+    for seed in (0, 1):
+        out = {}
+        for loss_type in ("grpo", "dr_grpo"):
+            model = CharLM("ab", embed_dim=8, hidden_dim=16, seed=seed)
+            grpo(model, env, GRPOConfig(n_iterations=25, batch_size=64, num_generations=8, beta=0.0,
+                                        learning_rate=5e-3, loss_type=loss_type, seed=seed))
+            out[loss_type] = wrong_length(model)
+        assert out["grpo"][0] > out["dr_grpo"][0] + 1.0, out            # wrong answers grow longer under grpo
+        assert abs(out["grpo"][1] - out["dr_grpo"][1]) < 0.05, out     # at about the same success rate

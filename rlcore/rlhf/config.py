@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rlcore.lm.config import RULES, _choice, _integer, _real
 
-__all__ = ["RLHF_RULES"]
+__all__ = ["RLHF_RULES", "GROUP_RULES"]
 
 RLHF_RULES = dict(RULES) | {
     "beta": _real(0, open_low=True),
@@ -21,3 +21,6 @@ RLHF_RULES = dict(RULES) | {
     "center_rewards_coefficient": _real(0),
 }
 """``field -> (check, what is allowed)`` for :mod:`rlcore.rlhf` configs."""
+
+GROUP_RULES = RLHF_RULES | {"beta": _real(0)}
+"""For GRPO and RLOO, where ``beta = 0`` (no KL term) is a valid choice."""

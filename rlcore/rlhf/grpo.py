@@ -35,7 +35,7 @@ from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import PGResult, check_model_env, frozen_copy, generator_for, optimizer_step, sample_batch
-from rlcore.rlhf.config import RLHF_RULES
+from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
 
@@ -128,7 +128,7 @@ class GRPOConfig:
     """divide advantages by the group's std (``"group"``), the batch's (``"batch"``) or not (``"none"``)"""
 
     def __post_init__(self) -> None:
-        validate_config(self, RLHF_RULES)
+        validate_config(self, GROUP_RULES)
         if self.loss_type not in GRPO_LOSSES:
             raise ValueError(f"GRPOConfig.loss_type must be one of {GRPO_LOSSES}, got {self.loss_type!r}")
         if self.num_generations < 2:

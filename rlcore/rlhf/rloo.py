@@ -29,7 +29,7 @@ from rlcore.lm.reinforce import leave_one_out_baseline
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import PGResult, check_model_env, frozen_copy, generator_for, optimizer_step, sample_batch
-from rlcore.rlhf.config import RLHF_RULES
+from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["rloo_advantages", "RLOOConfig", "rloo"]
 
@@ -69,7 +69,7 @@ class RLOOConfig:
     """stop after this many seconds (None: no limit)"""
 
     def __post_init__(self) -> None:
-        validate_config(self, RLHF_RULES)
+        validate_config(self, GROUP_RULES)
         if self.num_generations < 2:
             raise ValueError(f"RLOOConfig.num_generations must be >= 2 (a leave-one-out group), got "
                              f"{self.num_generations}")
