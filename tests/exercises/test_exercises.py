@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import math
 import os
 import sys
 import traceback
@@ -40,7 +41,11 @@ from rlcore.envs.language_tasks import enumerate_states
 from rlcore.health.offline import collect_logs, importance_sampling, soften_policy
 from rlcore.health.safety import mask_violations
 from rlcore.lm import CharLM, PPOConfig, collect, ppo_policy_loss
+from rlcore.lm import kl_estimate as rl_kl_estimate
 from rlcore.lm import reinforce_loss as rl_reinforce_loss
+from rlcore.rlhf import bradley_terry_loss as rl_bradley_terry_loss
+from rlcore.rlhf import dpo_loss as rl_dpo_loss
+from rlcore.rlhf import group_advantages as rl_group_advantages
 from rlcore.tabular.dp import ConvergenceWarning
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +53,7 @@ ROOT = HERE.parents[1]
 SOLUTION_DIR = HERE / "solutions"
 # RLCORE_EXERCISES_DIR lets the meta-tests grade a scratch copy of the stubs.
 STUDENT_DIR = Path(os.environ.get("RLCORE_EXERCISES_DIR", ROOT / "notebooks" / "exercises")).resolve()
-MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex05_language", "ex06_pg", "ex07_healthcare")
+MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex05_language", "ex06_pg", "ex07_healthcare", "ex08_rlhf")
 _LOADED: dict[Path, ModuleType] = {}
 
 
@@ -702,6 +707,73 @@ def check_kl_rewards_match_rlcore(f):
         expect_close(got, batch.rewards.numpy(), f"16 sampled texts of a tiny model, kl_coef={kl_coef}", atol=1e-5)
 
 
+# --------------------------------------------------------------------------- ex08: RLHF and direct alignment
+@check("ex08_rlhf", "bradley_terry_loss", "-mean log sigmoid(r_c - r_r), computed without overflow")
+def check_bt_by_hand(f):
+    expect_close(f(np.zeros(3), np.zeros(3)), math.log(2), "equal scores: log 2")
+    expect_close(f(np.array([2.0, -1.0]), np.array([0.0, 1.0])),
+                 np.mean([math.log1p(math.exp(-2)), math.log1p(math.exp(2))]), "two pairs by hand")
+    expect_close(f(np.array([-800.0]), np.array([0.0])), 800.0, "a badly wrong pair (no overflow)")
+    rng = np.random.default_rng(21)
+    rc, rr = rng.normal(size=40), rng.normal(size=40)
+    expect_close(f(rc, rr), float(rl_bradley_terry_loss(torch.tensor(rc), torch.tensor(rr))),
+                 "40 random pairs against rlcore.rlhf.bradley_terry_loss")
+
+
+@check("ex08_rlhf", "dpo_loss", "-mean log sigmoid(beta h), h the difference of the two log-ratios")
+def check_dpo_by_hand(f):
+    z = np.zeros(2)
+    expect_close(f(np.array([-1.0, -3.0]), np.array([-2.0, -1.0]), np.array([-1.0, -3.0]), np.array([-2.0, -1.0]),
+                   0.1), math.log(2), "policy = reference: log 2")
+    h = np.array([1.0, -2.0])
+    expect_close(f(h, z, z, z, 0.5), np.mean(np.log1p(np.exp(-0.5 * h))), "h = (1, -2), beta = 0.5")
+    rng = np.random.default_rng(22)
+    a, b, c, d = (rng.normal(size=30) for _ in range(4))
+    for beta in (0.1, 1.0):
+        want = rl_dpo_loss(*(torch.tensor(x) for x in (a, b, c, d)), beta=beta)[0].mean()
+        expect_close(f(a, b, c, d, beta), float(want), f"30 random pairs against rlcore.rlhf.dpo_loss, beta={beta}")
+
+
+@check("ex08_rlhf", "group_advantages", "(r - group mean) / (group sample std + 1e-4), group by group")
+def check_group_advantages(f):
+    s = math.sqrt(1 / 3)
+    a = 0.5 / (s + 1e-4)
+    expect_close(f(np.array([1.0, 0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 2.0]), 4), [a, -a, -a, a, 0, 0, 0, 0],
+                 "two groups of four, the second all equal")
+    r = np.random.default_rng(23).normal(size=12)
+    want, _ = rl_group_advantages(torch.tensor(r), 3, "group")
+    expect_close(f(r, 3), want.numpy(), "12 random rewards in groups of 3, against rlcore.rlhf.group_advantages")
+
+
+@check("ex08_rlhf", "kl_estimators", "log r = ref - logp; k1 = -log r, k2 = (log r)^2 / 2, k3 = r - 1 - log r")
+def check_kl_estimators(f):
+    logp, ref = np.array([-1.0, -2.0, -0.5]), np.array([-1.5, -1.0, -0.5])
+    k1, k2, k3 = f(logp, ref)
+    expect_close(k1, [0.5, -1.0, 0.0], "k1 by hand")
+    expect_close(k2, [0.125, 0.5, 0.0], "k2 by hand")
+    expect_close(k3, [math.exp(-0.5) - 0.5, math.e - 2.0, 0.0], "k3 by hand")
+    rng = np.random.default_rng(24)
+    lp, rp = rng.normal(size=20), rng.normal(size=20)
+    for est, got in zip(("k1", "k2", "k3"), f(lp, rp)):
+        expect_close(got, rl_kl_estimate(torch.tensor(lp), torch.tensor(rp), est).numpy(),
+                     f"{est} on 20 random pairs, against rlcore.lm.kl_estimate")
+
+
+@check("ex08_rlhf", "tilted_optimum", "pi* proportional to pi_ref exp(r / beta); J* = beta log Z")
+def check_tilted_optimum(f):
+    pi, value = f(np.array([0.75, 0.25]), np.array([0.0, 1.0]), 1.0)
+    z = 0.75 + 0.25 * math.e
+    expect_close(pi, [0.75 / z, 0.25 * math.e / z], "two texts, beta = 1")
+    expect_close(value, math.log(z), "J* = beta log Z for two texts")
+    ref, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 1.0, 3.0])
+    for beta in (0.3, 2.0):
+        pi, value = f(ref, r, beta)
+        expect_close(value, pi @ r - beta * float(np.sum(pi * np.log(pi / ref))),
+                     f"J* equals E_pi*[r] - beta KL(pi* || ref), beta={beta}")
+    pi, _ = f(ref, np.array([0.0, 1.0, 1000.0]), 1.0)
+    expect_close(pi, [0.0, 0.0, 1.0], "a huge reward (no overflow)")
+
+
 # --------------------------------------------------------------------------- the graded test
 def _where(exc: BaseException) -> str:
     """The last line of the student's file in the traceback, as 'file:line'."""
@@ -805,7 +877,7 @@ def test_every_exercise_function_is_checked(module: str) -> None:
 def _mutants() -> dict[str, list[tuple[str, Callable]]]:
     sol = {m: load_exercise_module(SOLUTION_DIR, m) for m in MODULES}
     ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex07_healthcare"]
-    ex5, ex6 = sol["ex05_language"], sol["ex06_pg"]
+    ex5, ex6, ex8 = sol["ex05_language"], sol["ex06_pg"], sol["ex08_rlhf"]
 
     def gauss_seidel_sweep(P, R, gamma, pi, V):
         V = np.array(V, dtype=float)
@@ -816,6 +888,10 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
     def wis_summed_ratios(rewards, pi_probs, mu_probs, gamma):
         w = np.sum(np.asarray(pi_probs) / mu_probs, axis=1)
         return float(w @ (np.asarray(rewards) @ gamma ** np.arange(np.shape(rewards)[1])) / w.sum())
+
+    def population_std_advantages(r, g):
+        x = np.asarray(r, dtype=float).reshape(-1, g)
+        return ((x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-4)).reshape(-1)
 
     def in_place_q(Q, s, a, r, s_next, terminated, alpha, gamma):
         target = r + (0.0 if terminated else gamma * np.max(Q[s_next]))
@@ -863,6 +939,22 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
         "ex07_healthcare.effective_sample_size": [
             ("inverted", lambda w: float(np.sum(np.square(w)) / max(np.sum(w) ** 2, 1e-300))),
             ("counts the episodes", lambda w: float(len(w)))],
+        "ex08_rlhf.bradley_terry_loss": [
+            ("sign flipped", lambda rc, rr: ex8.bradley_terry_loss(rr, rc)),
+            ("overflows", lambda rc, rr: float(np.mean(np.log(1 + np.exp(-(np.asarray(rc) - rr))))))],
+        "ex08_rlhf.dpo_loss": [
+            ("reference ignored", lambda a, b, c, d, beta: ex8.dpo_loss(a, b, 0 * c, 0 * d, beta)),
+            ("beta left out", lambda a, b, c, d, beta: ex8.dpo_loss(a, b, c, d, 1.0))],
+        "ex08_rlhf.group_advantages": [
+            ("population std", population_std_advantages),
+            ("batch mean", lambda r, g: (np.asarray(r) - np.mean(r)) / (np.std(r, ddof=1) + 1e-4))],
+        "ex08_rlhf.kl_estimators": [
+            ("log-ratio the wrong way", lambda lp, rp: ex8.kl_estimators(rp, lp)),
+            ("k3 without the control variate", lambda lp, rp: (*ex8.kl_estimators(lp, rp)[:2],
+                                                               ex8.kl_estimators(lp, rp)[0]))],
+        "ex08_rlhf.tilted_optimum": [
+            ("reference ignored", lambda ref, r, beta: ex8.tilted_optimum(np.ones(len(ref)) / len(ref), r, beta)),
+            ("multiplied by beta", lambda ref, r, beta: ex8.tilted_optimum(ref, np.asarray(r) * beta ** 2, beta))],
         "ex07_healthcare.masked_greedy_policy": [
             ("ignores the mask", lambda Q, mask: np.asarray(Q).argmax(axis=1)),
             ("masks with 0 instead of -inf", lambda Q, mask: np.where(mask, Q, 0.0).argmax(axis=1))],
