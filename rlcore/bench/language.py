@@ -42,7 +42,7 @@ from rlcore.lm import (
     sample,
 )
 
-__all__ = ["TASKS", "benchmark_env", "sampling_speedup", "run_benchmark", "run_language"]
+__all__ = ["TASKS", "benchmark_env", "peak_rss_mb", "sampling_speedup", "run_benchmark", "run_language"]
 
 TASKS = {"easy": "write the word 'dog' in fluent words (16 characters)",
          "hard": "write the three words 'cat', 'dog' and 'sun' in one text (24 characters)"}
@@ -68,7 +68,8 @@ def benchmark_env(task: str = "easy") -> CharLanguageEnv:
     return CharLanguageEnv(DEFAULT_CHARS, 24, delayed_reward=reward)
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -152,7 +153,7 @@ def _run(time_budget: float, pretrain_steps: int, seed: int, task: str, progress
         out[f"{name}_samples"] = res.samples[:5]
     out["baseline_variance_ratio"] = baseline_variance_ratio(base, env, seed=seed)
     out.update(sampling_speedup(base, env.max_len, seed=seed))
-    out["peak_rss_mb"] = _peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     out["ppo_config"], out["reinforce_config"] = asdict(pcfg), asdict(rcfg)
     return out
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import math
-import resource
 import time
 from typing import Any
 
 import torch
 
+from rlcore.bench.language import peak_rss_mb
 from rlcore.bench.tabular import BenchResult
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import contains_word, length_constraint, lexicon_score, weighted_sum
@@ -110,11 +110,7 @@ def _pipeline(seed: int, pretrain_steps: int, n_pairs: int, ppo_iterations: int,
     return {"scores": scores, "timings": timings, "n_pairs": len(data),
             "rm_accuracy": rm.held_out_accuracy, "rm_ece": rm.held_out_ece,
             "ppo_history": ppo_res.history, "dpo_history": dpo_res.history, "rm_history": rm.history,
-            "samples": {"PPO + RM": ppo_res.samples[:4]}, "peak_rss_mb": _peak_rss_mb()}
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+            "samples": {"PPO + RM": ppo_res.samples[:4]}, "peak_rss_mb": peak_rss_mb()}
 
 
 def toy_time_to_optimum(method: str, threshold: float = 0.05, budget: float = 60.0, seed: int = 0) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from rlcore.lm.kl import KL_ESTIMATORS
 from rlcore.lm.losses import LOSS_AGG
 
-__all__ = ["RULES", "validate_config", "TrainerConfig", "ReinforceConfig", "PPOConfig"]
+__all__ = ["RULES", "validate_config", "SamplingConfig", "TrainerConfig", "ReinforceConfig", "PPOConfig"]
 
 
 def _integer(low: int, none: bool = False) -> tuple[Any, str]:
@@ -83,8 +83,8 @@ def validate_config(cfg: Any, rules: dict[str, tuple[Any, str]] | None = None) -
 
 
 @dataclass(frozen=True)
-class TrainerConfig:
-    """The fields every policy-gradient trainer on the language MDP shares."""
+class SamplingConfig:
+    """The fields every trainer that samples its own batches shares: sizes, sampling, step, seed, budget."""
 
     n_iterations: int = 200
     """number of (sample a batch, update) iterations"""
@@ -95,20 +95,6 @@ class TrainerConfig:
     uniformly from the env's prompts (with replacement) and completes each this many times"""
     learning_rate: float = 3e-3
     """Adam step size"""
-    gamma: float = 1.0
-    """discount factor of the returns"""
-    ent_coef: float = 0.0
-    """weight of the entropy bonus"""
-    kl_coef: float = 0.0
-    """``beta``, the strength of the KL penalty to the reference policy"""
-    kl_estimator: str = "k1"
-    """per-token KL estimator, one of ``k1``, ``k2``, ``k3`` (:mod:`rlcore.lm.kl`)"""
-    kl_penalty: str = "reward"
-    """where the KL goes: ``"reward"`` subtracts ``kl_coef * k`` from each token's reward
-    (PPO, RLOO; use ``k1``); ``"loss"`` adds ``kl_coef * agg(k)`` to the loss, with gradient
-    (GRPO; use ``k3`` or ``k2``). The other pairings drift away from the reference (:mod:`rlcore.lm.kl`)"""
-    loss_agg: str = "token-mean"
-    """token-loss aggregation, one of :data:`rlcore.lm.losses.LOSS_AGG`"""
     temperature: float = 1.0
     """sampling temperature; log-probs, entropy and KL are scored under ``softmax(z / temperature)``"""
     top_k: int | None = None
@@ -124,6 +110,26 @@ class TrainerConfig:
 
     def __post_init__(self) -> None:
         validate_config(self)
+
+
+@dataclass(frozen=True)
+class TrainerConfig(SamplingConfig):
+    """The fields REINFORCE and PPO share: returns, the entropy bonus, the KL anchor, token aggregation."""
+
+    gamma: float = 1.0
+    """discount factor of the returns"""
+    ent_coef: float = 0.0
+    """weight of the entropy bonus"""
+    kl_coef: float = 0.0
+    """``beta``, the strength of the KL penalty to the reference policy"""
+    kl_estimator: str = "k1"
+    """per-token KL estimator, one of ``k1``, ``k2``, ``k3`` (:mod:`rlcore.lm.kl`)"""
+    kl_penalty: str = "reward"
+    """where the KL goes: ``"reward"`` subtracts ``kl_coef * k`` from each token's reward
+    (PPO, RLOO; use ``k1``); ``"loss"`` adds ``kl_coef * agg(k)`` to the loss, with gradient
+    (GRPO; use ``k3`` or ``k2``). The other pairings drift away from the reference (:mod:`rlcore.lm.kl`)"""
+    loss_agg: str = "token-mean"
+    """token-loss aggregation, one of :data:`rlcore.lm.losses.LOSS_AGG`"""
 
 
 @dataclass(frozen=True)

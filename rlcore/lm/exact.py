@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 
+from rlcore.core.validation import check_positive_int
 from rlcore.envs.language import CharLanguageEnv, state_count
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
-from rlcore.lm.rollout import Rollout, sequence_logprob
+from rlcore.lm.rollout import Rollout, rollout_from_texts, sequence_logprob
+from rlcore.lm.training import check_model_env
 
 __all__ = ["MAX_ENUMERATED", "enumerate_completions", "exact_expected_reward", "exact_kl"]
 
@@ -37,8 +40,7 @@ def enumerate_completions(vocab: Vocabulary, max_len: int, prompts: str | Sequen
     ``logprobs`` and ``values`` are zeros (score the rollout with a model);
     ``group_ids`` says which prompt a row completes.
     """
-    if isinstance(max_len, bool) or int(max_len) != max_len or max_len < 1:
-        raise ValueError(f"max_len must be an integer >= 1, got {max_len!r}")
+    check_positive_int(max_len, "max_len")
     plist = [prompts] if isinstance(prompts, str) else list(prompts)
     n = vocab.n_chars
     for p in plist:
@@ -49,39 +51,15 @@ def enumerate_completions(vocab: Vocabulary, max_len: int, prompts: str | Sequen
     if count > MAX_ENUMERATED:
         raise ValueError(f"{count} completions is too many to enumerate (limit {MAX_ENUMERATED}); "
                          "use a smaller vocabulary or max_len")
-    rows, prompt_of, group = [], [], []
+    completions, prompt_of, group = [], [], []
     for g, p in enumerate(plist):
-        m = max_len - len(p)
-        for t in range(m + 1):
-            for chars in itertools.product(range(n), repeat=t):
-                rows.append(list(chars) + ([vocab.EOS] if t < m else []))
+        for t in range(max_len - len(p) + 1):   # the shorter ones end with EOS, the longest at the limit
+            for chars in itertools.product(vocab.chars, repeat=t):
+                completions.append("".join(chars))
                 prompt_of.append(p)
                 group.append(g)
-    L = max(len(r) for r in rows)
-    T = max(len(p) + len(r) for p, r in zip(prompt_of, rows))
-    tokens = torch.full((len(rows), T + 1), vocab.PAD, dtype=torch.long)
-    tokens[:, 0] = vocab.BOS
-    completions = torch.full((len(rows), L), vocab.PAD, dtype=torch.long)
-    mask = torch.zeros(len(rows), L, dtype=torch.bool)
-    for i, (p, r) in enumerate(zip(prompt_of, rows)):
-        seq = vocab.encode(p) + r
-        tokens[i, 1: 1 + len(seq)] = torch.tensor(seq, dtype=torch.long)
-        completions[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, : len(r)] = True
-    lengths = mask.sum(1)
-    eos = torch.tensor([bool(r) and r[-1] == vocab.EOS for r in rows])
-    ro = Rollout(tokens, completions, mask, torch.zeros(mask.shape), torch.zeros(mask.shape),
-                 torch.tensor([len(p) for p in prompt_of]), lengths, eos, torch.tensor(group), tuple(prompt_of), vocab)
-    if device is None:
-        return ro
-    return Rollout(*(x.to(device) if torch.is_tensor(x) else x for x in
-                     (ro.tokens, ro.completions, ro.mask, ro.logprobs, ro.values, ro.prompt_lengths, ro.lengths,
-                      ro.eos, ro.group_ids)), ro.prompts, vocab)
-
-
-def _check_model_env(model: CharLM, env: CharLanguageEnv) -> None:
-    if model.vocab != env.vocab:
-        raise ValueError(f"model vocabulary {model.vocab!r} differs from the env's {env.vocab!r}")
+    ro = rollout_from_texts(vocab, prompt_of, completions, max_len, device=device)
+    return replace(ro, group_ids=torch.tensor(group, device=ro.mask.device))
 
 
 def exact_expected_reward(model: CharLM, env: CharLanguageEnv, temperature: float = 1.0) -> torch.Tensor:
@@ -90,7 +68,7 @@ def exact_expected_reward(model: CharLM, env: CharLanguageEnv, temperature: floa
     Prompts are weighted uniformly, as ``env.reset`` draws them; ``R = sum_t r_t``
     is the env's undiscounted return. ``J.backward()`` gives the exact policy gradient.
     """
-    _check_model_env(model, env)
+    check_model_env(model, env)
     ro = enumerate_completions(model.vocab, env.max_len, env.prompts, device=model.device)
     logp = sequence_logprob(model, ro, temperature=temperature)
     R = rollout_rewards(env, ro).sum(-1).to(logp.dtype)

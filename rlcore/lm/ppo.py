@@ -35,11 +35,9 @@ from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import Rollout, score
 from rlcore.lm.training import (
     PGResult,
-    check_model_env,
-    frozen_copy,
-    generator_for,
     optimizer_step,
     sample_batch,
+    start_training,
     token_kl,
 )
 
@@ -150,10 +148,7 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
     cfg = config or PPOConfig()
     if not isinstance(cfg, PPOConfig):
         raise ValueError(f"config must be a PPOConfig, got {type(cfg).__name__}")
-    check_model_env(model, env)
-    g = generator_for(model, cfg.seed)
-    ref = ref_model if ref_model is not None else frozen_copy(model)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=1e-5)
+    g, ref, opt = start_training(model, env, cfg, ref_model, adam_eps=1e-5)
     keys = ("reward", "kl_ref", "entropy", "length", "approx_kl", "clipfrac", "pg_loss", "value_loss",
             "explained_variance", "epochs", "first_ratio_dev", "first_approx_kl", "first_clipfrac", "time",
             "objective/kl", "objective/entropy", "objective/rlhf_reward", "objective/kl_coef", "policy/approxkl",

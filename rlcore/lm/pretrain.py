@@ -15,16 +15,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rlcore.core.validation import check_positive_int
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.checkpoint import load, save
 from rlcore.lm.model import CharLM
 
 __all__ = ["load_corpus", "PretrainResult", "pretrain", "pretrained"]
-
-
-def _check_len(max_len: int) -> None:
-    if isinstance(max_len, bool) or int(max_len) != max_len or max_len < 1:
-        raise ValueError(f"max_len must be an integer >= 1, got {max_len!r}")
 
 
 def load_corpus(name: str = "corpus.txt") -> list[str]:
@@ -74,7 +70,7 @@ def pretrain(model: CharLM, corpus: str | Iterable[str] | None = None, steps: in
         raise ValueError("corpus must contain at least one non-empty line")
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    _check_len(max_len)
+    check_positive_int(max_len, "max_len")
     tokens, mask = (x.to(model.device) for x in _encode_lines(model.vocab, lines, max_len))
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

@@ -29,11 +29,10 @@ from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import (
     PGResult,
-    check_model_env,
-    frozen_copy,
     generator_for,
     optimizer_step,
     sample_batch,
+    start_training,
     token_kl,
 )
 
@@ -69,10 +68,7 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
         raise ValueError(f"config must be a ReinforceConfig, got {type(cfg).__name__}")
     if cfg.baseline == "value" and model.value is None:
         raise ValueError("ReinforceConfig.baseline='value' needs a model with a value head")
-    check_model_env(model, env)
-    g = generator_for(model, cfg.seed)
-    ref = ref_model if ref_model is not None else frozen_copy(model)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    g, ref, opt = start_training(model, env, cfg, ref_model)
     hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl_ref", "entropy", "length", "loss", "time")}
     start = time.perf_counter()
     ro = None

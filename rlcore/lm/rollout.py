@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from rlcore.core.sampling import _check_sampling, sample_logits
+from rlcore.core.validation import check_positive_int
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.model import CharLM
 
@@ -96,12 +97,6 @@ class Rollout:
                 f"{int(self.eos.sum())} ended by EOS; first {self.texts[:2]!r})")
 
 
-def _check_count(value: int, name: str, low: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _prompt_list(prompts: str | Sequence[str], vocab: Vocabulary) -> list[str]:
     plist = [prompts] if isinstance(prompts, str) else list(prompts)
     if not plist:
@@ -129,11 +124,11 @@ def sample(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: in
     """
     v = model.vocab
     plist = _prompt_list(prompts, v)
-    n = _check_count(n_per_prompt, "n_per_prompt", 1)
-    max_new = _check_count(max_new_tokens, "max_new_tokens", 1)
+    n = check_positive_int(n_per_prompt, "n_per_prompt")
+    max_new = check_positive_int(max_new_tokens, "max_new_tokens")
     _check_sampling(temperature, top_k, top_p)
     if max_len is not None:
-        _check_count(max_len, "max_len", 1)
+        check_positive_int(max_len, "max_len")
         too_long = [p for p in plist if len(p) >= max_len]
         if too_long:
             raise ValueError(f"prompt {too_long[0]!r} leaves no room under max_len={max_len}")

@@ -14,12 +14,13 @@ import torch
 from torch import nn
 
 from rlcore.envs.language import CharLanguageEnv
-from rlcore.lm.config import TrainerConfig
+from rlcore.lm.config import SamplingConfig
 from rlcore.lm.kl import kl_estimate
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, sample
 
-__all__ = ["PGResult", "frozen_copy", "sample_batch", "token_kl", "optimizer_step", "check_model_env"]
+__all__ = ["PGResult", "frozen_copy", "sample_batch", "token_kl", "optimizer_step", "check_model_env", "generator_for",
+           "start_training"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def frozen_copy(model: CharLM) -> CharLM:
     return ref
 
 
-def sample_batch(model: CharLM, env: CharLanguageEnv, cfg: TrainerConfig, generator: torch.Generator) -> Rollout:
+def sample_batch(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, generator: torch.Generator) -> Rollout:
     """``batch_size / num_generations`` prompts drawn uniformly from ``env.prompts``, each completed
     ``num_generations`` times up to the env's length limit (so every row ends where the env ends)."""
     n_prompts = cfg.batch_size // cfg.num_generations
@@ -102,3 +103,15 @@ def optimizer_step(opt: torch.optim.Optimizer, model: nn.Module, loss: torch.Ten
 def generator_for(model: CharLM, seed: int) -> torch.Generator:
     """A seeded ``torch.Generator`` on the model's device: every random draw of a trainer comes from it."""
     return torch.Generator(device=model.device).manual_seed(seed)
+
+
+def start_training(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, ref_model: CharLM | None,
+                   adam_eps: float = 1e-8) -> tuple[torch.Generator, CharLM, torch.optim.Optimizer]:
+    """What every trainer does first: check the vocabulary, seed the generator, fix the reference, build Adam.
+
+    The reference is ``ref_model``, or a frozen copy of ``model`` as it is now.
+    """
+    check_model_env(model, env)
+    ref = ref_model if ref_model is not None else frozen_copy(model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=adam_eps)
+    return generator_for(model, cfg.seed), ref, opt

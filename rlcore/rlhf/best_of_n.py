@@ -21,7 +21,7 @@ from rlcore.envs.rewards import TextReward, from_function
 from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, sample
-from rlcore.rlhf.exact import completion_logprobs
+from rlcore.rlhf.exact import completion_logprobs, mean_over_prompts
 
 __all__ = ["best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound"]
 
@@ -66,7 +66,7 @@ def best_of_n_kl(model: CharLM, reward: TextReward, n: int, max_len: int, prompt
     log_bon = best_of_n_distribution(logp, r, groups, n)
     p_bon = np.exp(log_bon)
     terms = np.where(p_bon > 0, p_bon * (log_bon - logp), 0.0)
-    return float(np.mean([terms[groups == g].sum() for g in np.unique(groups)]))
+    return mean_over_prompts(terms, groups)
 
 
 def best_of_n_kl_bound(n: int) -> float:

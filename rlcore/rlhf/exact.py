@@ -27,13 +27,18 @@ from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, sequence_logprob
 
-__all__ = ["ExactOptimum", "exact_optimum", "completion_logprobs"]
+__all__ = ["ExactOptimum", "exact_optimum", "completion_logprobs", "mean_over_prompts"]
 
 
 @torch.no_grad()
 def completion_logprobs(model: CharLM, every: Rollout, temperature: float = 1.0) -> np.ndarray:
     """``log pi(y|x)`` of every enumerated completion, float64 ``[N]``."""
     return sequence_logprob(model, every, temperature=temperature).double().cpu().numpy()
+
+
+def mean_over_prompts(per_completion: np.ndarray, groups: np.ndarray) -> float:
+    """``mean_x sum_{y of x} f(x, y)``: sum each prompt's completions, then average the prompts uniformly."""
+    return float(np.mean([per_completion[groups == g].sum() for g in np.unique(groups)]))
 
 
 def _per_prompt_logsumexp(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
@@ -73,8 +78,7 @@ class ExactOptimum:
         return self.completions.group_ids.cpu().numpy()
 
     def _mean_over_prompts(self, per_completion: np.ndarray) -> float:
-        g = self.groups
-        return float(np.mean([per_completion[g == k].sum() for k in range(len(self.prompts))]))
+        return mean_over_prompts(per_completion, self.groups)
 
     def kl(self, model: CharLM) -> float:
         """Exact ``KL(pi_model || pi*) = mean_x sum_y pi(y|x) [log pi(y|x) - log pi*(y|x)]``."""

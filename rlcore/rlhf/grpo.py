@@ -28,13 +28,13 @@ import torch
 from tqdm.auto import tqdm
 
 from rlcore.envs.language import CharLanguageEnv
-from rlcore.lm.config import validate_config
+from rlcore.lm.config import SamplingConfig, validate_config
 from rlcore.lm.kl import kl_estimate
 from rlcore.lm.losses import aggregate, masked_mean
 from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
-from rlcore.lm.training import PGResult, check_model_env, frozen_copy, generator_for, optimizer_step, sample_batch
+from rlcore.lm.training import PGResult, optimizer_step, sample_batch, start_training
 from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
@@ -93,27 +93,9 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
 
 
 @dataclass(frozen=True)
-class GRPOConfig:
+class GRPOConfig(SamplingConfig):
     """GRPO: group-relative advantages, no critic, the ``k3`` KL in the loss (TRL's names)."""
 
-    n_iterations: int = 200
-    """number of (sample a batch, update) iterations"""
-    batch_size: int = 64
-    """completions per iteration (``batch_size / num_generations`` prompts)"""
-    learning_rate: float = 3e-3
-    """Adam step size"""
-    temperature: float = 1.0
-    """sampling temperature; log-probs and KL are scored under ``softmax(z / temperature)``"""
-    top_k: int | None = None
-    """top-k filter while sampling only (None: off)"""
-    top_p: float = 1.0
-    """nucleus filter while sampling only (1: off)"""
-    max_grad_norm: float | None = 1.0
-    """clip the gradient's norm to this (None: no clipping)"""
-    seed: int = 0
-    """seeds every random draw"""
-    time_limit: float | None = None
-    """stop after this many seconds (None: no limit)"""
     num_generations: int = 8
     """completions per prompt (the group); at least 2"""
     beta: float = 0.04
@@ -145,10 +127,7 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
     cfg = config or GRPOConfig()
     if not isinstance(cfg, GRPOConfig):
         raise ValueError(f"config must be a GRPOConfig, got {type(cfg).__name__}")
-    check_model_env(model, env)
-    g = generator_for(model, cfg.seed)
-    ref = ref_model if ref_model is not None else frozen_copy(model)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    g, ref, opt = start_training(model, env, cfg, ref_model)
     keys = ("reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio", "completion_length", "time")
     hist: dict[str, list[float]] = {k: [] for k in keys}
     start = time.perf_counter()

@@ -25,6 +25,7 @@ from rlcore.envs.rewards import TextReward
 from rlcore.lm.config import validate_config
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, rollout_from_texts
+from rlcore.lm.training import optimizer_step
 from rlcore.rlhf.config import RLHF_RULES
 from rlcore.rlhf.preferences import PreferenceData
 
@@ -190,11 +191,7 @@ def train_reward_model(data: PreferenceData, config: RewardConfig | None = None,
         for idx in torch.split(order, cfg.batch_size):
             rc, rr = _pair_scores(rm, chosen, rejected, idx)
             loss = bradley_terry_loss(rc, rr, cfg.margin, labels[idx], cfg.center_rewards_coefficient)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
-            opt.step()
+            optimizer_step(opt, net, loss, cfg.max_grad_norm)
             losses.append(float(loss.detach()) * len(idx))
             correct += int((rc > rr).sum())
         hist["loss"].append(sum(losses) / len(data))

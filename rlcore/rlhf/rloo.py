@@ -22,13 +22,13 @@ import torch
 from tqdm.auto import tqdm
 
 from rlcore.envs.language import CharLanguageEnv
-from rlcore.lm.config import validate_config
+from rlcore.lm.config import SamplingConfig, validate_config
 from rlcore.lm.kl import kl_to_reference
 from rlcore.lm.model import CharLM
 from rlcore.lm.reinforce import leave_one_out_baseline
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
-from rlcore.lm.training import PGResult, check_model_env, frozen_copy, generator_for, optimizer_step, sample_batch
+from rlcore.lm.training import PGResult, optimizer_step, sample_batch, start_training
 from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["rloo_advantages", "RLOOConfig", "rloo"]
@@ -42,31 +42,13 @@ def rloo_advantages(rewards: torch.Tensor, num_generations: int) -> torch.Tensor
 
 
 @dataclass(frozen=True)
-class RLOOConfig:
+class RLOOConfig(SamplingConfig):
     """RLOO: leave-one-out baseline over ``num_generations`` completions, sequence KL in the reward."""
 
-    n_iterations: int = 200
-    """number of (sample a batch, one gradient step) iterations"""
-    batch_size: int = 64
-    """completions per iteration (``batch_size / num_generations`` prompts)"""
     num_generations: int = 4
     """completions per prompt; at least 2"""
     beta: float = 0.05
     """weight of the sequence-level KL ``sum_t (log pi - log pi_ref)`` subtracted from each reward"""
-    learning_rate: float = 3e-3
-    """Adam step size"""
-    temperature: float = 1.0
-    """sampling temperature; log-probs are scored under ``softmax(z / temperature)``"""
-    top_k: int | None = None
-    """top-k filter while sampling only (None: off)"""
-    top_p: float = 1.0
-    """nucleus filter while sampling only (1: off)"""
-    max_grad_norm: float | None = 1.0
-    """clip the gradient's norm to this (None: no clipping)"""
-    seed: int = 0
-    """seeds every random draw"""
-    time_limit: float | None = None
-    """stop after this many seconds (None: no limit)"""
 
     def __post_init__(self) -> None:
         validate_config(self, GROUP_RULES)
@@ -85,10 +67,7 @@ def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, 
     cfg = config or RLOOConfig()
     if not isinstance(cfg, RLOOConfig):
         raise ValueError(f"config must be an RLOOConfig, got {type(cfg).__name__}")
-    check_model_env(model, env)
-    g = generator_for(model, cfg.seed)
-    ref = ref_model if ref_model is not None else frozen_copy(model)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    g, ref, opt = start_training(model, env, cfg, ref_model)
     hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl", "rlhf_reward", "completion_length", "time")}
     start = time.perf_counter()
     ro = None
