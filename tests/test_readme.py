@@ -16,7 +16,7 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_the_demo_and_the_test_command():
     first, second = readme_commands()[:2]
     assert "rlcore demo" in first and "pip install -e ." in first
-    assert "pytest" in second and "[dev]" in second
+    assert "pytest" in second and "[dev,trl]" in second  # the TRL cross-checks run in the default suite
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert text.index(first) < text.index("## ")  # both commands come before the first section
 

@@ -162,7 +162,24 @@ def run_rlhf(quick: bool = False, seed: int = 0) -> list[BenchResult]:
                                 secs if secs is not None else math.nan, None, None, "< 60 s",
                                 secs is not None and secs < 60,
                                 f"KL from {r['start_kl']:.3f} to {r['kl']:.4f} nats"))
+    rows.append(_trl_row(seed, quick))
     return rows
+
+
+def _trl_row(seed: int, quick: bool) -> BenchResult:
+    """rlcore's DPO step against TRL's ``DPOTrainer`` step, when the ``trl`` extra is installed."""
+    name = "DPO step: TRL DPOTrainer (tiny GPT-2) / rlcore dpo (GRU), equal parameter count"
+    try:
+        from rlcore.bench.trl_peer import dpo_step_ratio
+    except ImportError:  # pragma: no cover - the extra is missing
+        return BenchResult(name, math.nan, None, None, "measured", None, "trl not installed: pip install -e '.[trl]'")
+    ref = CharLM("ab", embed_dim=16, hidden_dim=32, seed=seed)
+    pairs = simulate_preferences(ref, ("a", "b"), lambda t: float(t.count("b")), 256, 5, Labeller(), seed=seed)
+    r = dpo_step_ratio(pairs, batch_size=64, steps=5 if quick else 20, seed=seed)
+    return BenchResult(name, r["rlcore_s_per_step"], r["trl_s_per_step"], r["ratio"], "measured", None,
+                       f"{r['ratio']:.2f}x: TRL {1e3 * r['trl_s_per_step']:.1f} ms, rlcore "
+                       f"{1e3 * r['rlcore_s_per_step']:.1f} ms per step of {r['batch_size']} pairs; "
+                       f"{r['trl_params']} vs {r['rlcore_params']} parameters")
 
 
 def summary_table(out: dict[str, Any]) -> list[tuple[str, ...]]:

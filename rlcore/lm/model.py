@@ -86,6 +86,11 @@ class CharLM(nn.Module):
         """Where the weights live; sampling and scoring put their tensors there too."""
         return self.embed.weight.device
 
+    @property
+    def dtype(self) -> torch.dtype:
+        """The weights' floating type; rollouts, losses and rewards follow it (``model.double()`` for float64)."""
+        return self.embed.weight.dtype
+
     @classmethod
     def from_config(cls, config: ModelConfig, seed: int | None = None,
                     device: torch.device | str | None = None) -> CharLM:

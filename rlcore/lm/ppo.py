@@ -88,7 +88,7 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
     mask = ro.mask
     B, L = mask.shape
     order = torch.randperm(B, generator=generator, device=generator.device)
-    old_logp, old_v, ref_logp = (torch.zeros(B, L, device=mask.device) for _ in range(3))
+    old_logp, old_v, ref_logp = (torch.zeros(B, L, device=mask.device, dtype=model.dtype) for _ in range(3))
     model.eval()
     for idx in _minibatches(order, cfg.num_mini_batches):
         lp, v, _ = _score_rows(model, ro, idx, cfg.temperature)

@@ -111,7 +111,7 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
 
 
 def _grad_vector(model: nn.Module) -> torch.Tensor:
-    return torch.cat([p.grad.reshape(-1) if p.grad is not None else torch.zeros(p.numel(), device=p.device)
+    return torch.cat([p.grad.reshape(-1) if p.grad is not None else torch.zeros_like(p).reshape(-1)
                       for p in model.parameters()])
 
 
@@ -127,7 +127,7 @@ def baseline_variance_ratio(model: CharLM, env: CharLanguageEnv, n_batches: int 
     grads: dict[str, list[torch.Tensor]] = {"none": [], "mean": []}
     for _ in range(n_batches):
         ro = sample_batch(model, env, cfg, g)
-        G = discounted_returns(rollout_rewards(env, ro).float(), 1.0)
+        G = discounted_returns(rollout_rewards(env, ro).to(model.dtype), 1.0)
         for kind in grads:
             b = None if kind == "none" else leave_one_out_baseline(G)
             model.zero_grad(set_to_none=True)

@@ -6,7 +6,13 @@
 Importing this package imports torch.
 """
 
-from rlcore.rlhf.best_of_n import best_of_n, best_of_n_distribution, best_of_n_kl, best_of_n_kl_bound
+from rlcore.rlhf.best_of_n import (
+    best_of_n,
+    best_of_n_distribution,
+    best_of_n_kl,
+    best_of_n_kl_bound,
+    normalize_per_prompt,
+)
 from rlcore.rlhf.dpo import DPO_LOSSES, DPOConfig, DPOResult, dpo, dpo_loss
 from rlcore.rlhf.exact import ExactOptimum, completion_logprobs, exact_optimum
 from rlcore.rlhf.grpo import GRPO_LOSSES, GRPOConfig, group_advantages, grpo, grpo_loss
@@ -28,7 +34,7 @@ __all__ = [
     "bradley_terry_loss", "expected_calibration_error", "RewardModel", "RewardConfig", "RewardResult",
     "train_reward_model", "evaluate_pairs",
     "ExactOptimum", "exact_optimum", "completion_logprobs",
-    "best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound",
+    "best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound", "normalize_per_prompt",
     "DPO_LOSSES", "dpo_loss", "DPOConfig", "DPOResult", "dpo",
     "EstimatorRow", "kl_estimator_table",
     "GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo", "rloo_advantages", "RLOOConfig", "rloo",

@@ -23,7 +23,7 @@ from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, sample
 from rlcore.rlhf.exact import completion_logprobs, mean_over_prompts
 
-__all__ = ["best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound"]
+__all__ = ["best_of_n", "normalize_per_prompt", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound"]
 
 
 def best_of_n(model: CharLM, prompts: str | Sequence[str], reward: TextReward, n: int, max_len: int,
@@ -41,9 +41,26 @@ def best_of_n(model: CharLM, prompts: str | Sequence[str], reward: TextReward, n
     return ro.index(torch.as_tensor(best, device=ro.mask.device)), scores.max(axis=1)
 
 
+def normalize_per_prompt(logp: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``log pi(y|x)`` shifted so that each prompt's probabilities sum to 1 in float64.
+
+    A float32 model's probabilities over every completion sum to 1 only up to
+    rounding (about 1e-6); the exact sums on the toy are taken after this.
+    """
+    logp = np.asarray(logp, dtype=np.float64).copy()
+    for g in np.unique(groups):
+        sel = groups == g
+        m = logp[sel].max()
+        logp[sel] -= m + np.log(np.exp(logp[sel] - m).sum())
+    return logp
+
+
 def best_of_n_distribution(logp: np.ndarray, reward: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
-    """``log pi_n(y|x)`` over enumerated completions, given their ``log pi(y|x)`` and rewards (see module)."""
-    p = np.exp(logp)
+    """``log pi_n(y|x)`` over enumerated completions, given their ``log pi(y|x)`` and rewards (see module).
+
+    ``pi`` is renormalised per prompt first (:func:`normalize_per_prompt`).
+    """
+    p = np.exp(normalize_per_prompt(logp, groups))
     out = np.zeros_like(p)
     for g in np.unique(groups):
         sel = np.flatnonzero(groups == g)
@@ -60,12 +77,13 @@ def best_of_n_kl(model: CharLM, reward: TextReward, n: int, max_len: int, prompt
                  temperature: float = 1.0) -> float:
     """Exact ``KL(pi_n || pi)`` of best-of-``n`` over ``model`` on the toy, averaged over prompts."""
     every = enumerate_completions(model.vocab, max_len, prompts, device=model.device)
-    logp = completion_logprobs(model, every, temperature)
-    r = np.asarray(from_function(reward, "reward")(every.full_texts), dtype=np.float64)
     groups = every.group_ids.cpu().numpy()
+    logp = normalize_per_prompt(completion_logprobs(model, every, temperature), groups)
+    r = np.asarray(from_function(reward, "reward")(every.full_texts), dtype=np.float64)
     log_bon = best_of_n_distribution(logp, r, groups, n)
     p_bon = np.exp(log_bon)
-    terms = np.where(p_bon > 0, p_bon * (log_bon - logp), 0.0)
+    with np.errstate(invalid="ignore"):  # 0 * -inf where best-of-n never picks a completion
+        terms = np.where(p_bon > 0, p_bon * (log_bon - logp), 0.0)
     return mean_over_prompts(terms, groups)
 
 

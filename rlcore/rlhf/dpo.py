@@ -128,7 +128,7 @@ def dpo(model: CharLM, data: PreferenceData, config: DPOConfig | None = None, re
     chosen, rejected = data.encode("chosen", model.device), data.encode("rejected", model.device)
     with torch.no_grad():
         ref_c, ref_r = sequence_logprob(ref, chosen), sequence_logprob(ref, rejected)
-    labels = torch.as_tensor(data.labels, dtype=torch.float32, device=model.device)
+    labels = torch.as_tensor(data.labels, dtype=model.dtype, device=model.device)
     g = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
     hist: dict[str, list[float]] = {k: [] for k in METRICS}

@@ -135,7 +135,7 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
     max_completion = env.max_len - min(len(p) for p in env.prompts)
     for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="grpo", leave=False):
         ro = sample_batch(model, env, cfg, g)
-        rewards = rollout_rewards(env, ro).sum(1).float()
+        rewards = rollout_rewards(env, ro).sum(1).to(model.dtype)
         adv, zero_std = group_advantages(rewards, cfg.num_generations, cfg.scale_rewards)
         model.train()
         logp = score(model, ro)[0]

@@ -179,7 +179,7 @@ def train_reward_model(data: PreferenceData, config: RewardConfig | None = None,
         raise ValueError(f"init vocabulary {net.vocab!r} differs from the data's {data.vocab!r}")
     rm = RewardModel(net, data.max_len)
     chosen, rejected = data.encode("chosen", net.device), data.encode("rejected", net.device)
-    labels = torch.as_tensor(data.labels, dtype=torch.float32, device=net.device)
+    labels = torch.as_tensor(data.labels, dtype=net.dtype, device=net.device)
     g = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     hist: dict[str, list[float]] = {"loss": [], "accuracy": []}

@@ -73,7 +73,7 @@ def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, 
     ro = None
     for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="rloo", leave=False):
         ro = sample_batch(model, env, cfg, g)
-        task = rollout_rewards(env, ro).sum(1).float()
+        task = rollout_rewards(env, ro).sum(1).to(model.dtype)
         model.train()
         logp = score(model, ro)[0]
         with torch.no_grad():

@@ -1,0 +1,167 @@
+"""Reward over-optimisation on the toy, measured exactly, and the fitted forms of Gao et al. (2022).
+
+Book: *RLHF*, "Reward hacking and over-optimisation".
+
+A policy optimised against a learned *proxy* reward first gains *gold* reward,
+then loses it as it moves further from the reference and finds the proxy's
+mistakes. Gao, Schulman & Hilton (2022) measure the distance by
+``d = sqrt(KL(pi || pi_ref))`` and fit the gold reward's gain over the reference by
+
+    best-of-n:  R(d) = d (alpha - beta d)          peak at d = alpha / (2 beta)
+    RL:         R(d) = d (alpha - beta log d)      peak at d = exp(alpha / beta - 1)
+
+On the toy every number is a sum over all completions: :class:`ToyEvaluator`
+gives the exact KL to the reference and the exact expected value of each reward,
+for a trained model, for any distribution given by its log-probabilities, and for
+best-of-``n`` under any ranking reward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rlcore.envs.language import CharLanguageEnv
+from rlcore.envs.rewards import TextReward, from_function
+from rlcore.lm.exact import enumerate_completions
+from rlcore.lm.model import CharLM
+from rlcore.lm.ppo import PPOConfig, ppo
+from rlcore.rlhf.best_of_n import best_of_n_distribution, normalize_per_prompt
+from rlcore.rlhf.exact import completion_logprobs, mean_over_prompts
+
+__all__ = ["GAO_FORMS", "ToyEvaluator", "gao_curve", "fit_gao", "GaoFit", "ppo_curve"]
+
+GAO_FORMS = ("bon", "rl")
+"""``"bon"``: ``d (alpha - beta d)``; ``"rl"``: ``d (alpha - beta log d)``."""
+
+
+class ToyEvaluator:
+    """Exact statistics of policies on the toy: ``KL(pi || pi_ref)``, ``d`` and ``E_pi[r]`` for named rewards."""
+
+    def __init__(self, ref: CharLM, max_len: int, prompts: str | Sequence[str],
+                 rewards: Mapping[str, TextReward]) -> None:
+        if not rewards:
+            raise ValueError("rewards must name at least one reward, got none")
+        self.ref, self.max_len = ref, int(max_len)
+        self.prompts = tuple([prompts] if isinstance(prompts, str) else prompts)
+        self.every = enumerate_completions(ref.vocab, self.max_len, self.prompts, device=ref.device)
+        self.groups = self.every.group_ids.cpu().numpy()
+        self.ref_logp = normalize_per_prompt(completion_logprobs(ref, self.every), self.groups)
+        texts = self.every.full_texts
+        self.scores = {name: np.asarray(from_function(r, name)(texts), dtype=np.float64) for name, r in rewards.items()}
+
+    def evaluate_logp(self, logp: np.ndarray) -> dict[str, float]:
+        """``kl``, ``d = sqrt(kl)`` and ``E[r]`` per reward of the distribution ``exp(logp)`` over the completions.
+
+        ``logp`` is renormalised per prompt first (:func:`~rlcore.rlhf.best_of_n.normalize_per_prompt`).
+        """
+        logp = np.asarray(logp, dtype=np.float64)
+        if logp.shape != self.ref_logp.shape or np.isnan(logp).any():
+            raise ValueError(f"logp must hold one log-probability (not NaN) per completion "
+                             f"({self.ref_logp.shape}), got shape {logp.shape}")
+        logp = normalize_per_prompt(logp, self.groups)
+        p = np.exp(logp)
+        with np.errstate(invalid="ignore"):  # 0 * -inf where the distribution puts no mass
+            terms = np.where(p > 0, p * (logp - self.ref_logp), 0.0)
+        kl = max(mean_over_prompts(terms, self.groups), 0.0)
+        out = {"kl": kl, "d": float(np.sqrt(kl))}
+        for name, r in self.scores.items():
+            out[name] = mean_over_prompts(p * r, self.groups)
+        return out
+
+    def evaluate(self, model: CharLM) -> dict[str, float]:
+        """:meth:`evaluate_logp` of a model's own distribution."""
+        return self.evaluate_logp(completion_logprobs(model, self.every))
+
+    def best_of_n(self, n: int, rank_by: str) -> dict[str, float]:
+        """Exact statistics of best-of-``n`` over the reference, ranking by the reward ``rank_by``."""
+        if rank_by not in self.scores:
+            raise ValueError(f"rank_by must be one of {sorted(self.scores)}, got {rank_by!r}")
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        return self.evaluate_logp(best_of_n_distribution(self.ref_logp, self.scores[rank_by], self.groups, int(n)))
+
+    def __repr__(self) -> str:
+        return (f"ToyEvaluator({len(self.ref_logp)} completions of {len(self.prompts)} prompts, "
+                f"rewards {sorted(self.scores)})")
+
+
+def gao_curve(d: np.ndarray, alpha: float, beta: float, form: str) -> np.ndarray:
+    """``d (alpha - beta d)`` (``form="bon"``) or ``d (alpha - beta log d)`` (``form="rl"``; 0 at d = 0)."""
+    if form not in GAO_FORMS:
+        raise ValueError(f"form must be one of {GAO_FORMS}, got {form!r}")
+    d = np.asarray(d, dtype=np.float64)
+    if (d < 0).any():
+        raise ValueError("d = sqrt(KL) must be >= 0")
+    if form == "bon":
+        return d * (alpha - beta * d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > 0, d * (alpha - beta * np.log(np.where(d > 0, d, 1.0))), 0.0)
+
+
+@dataclass(frozen=True)
+class GaoFit:
+    """A least-squares fit of :func:`gao_curve` to measured gold-reward gains."""
+
+    form: str
+    alpha: float
+    beta: float
+    rmse: float
+    d: np.ndarray = field(repr=False)
+    gain: np.ndarray = field(repr=False)
+
+    @property
+    def peak_d(self) -> float:
+        """Where the fitted curve peaks (``inf`` when ``beta <= 0``: no peak)."""
+        if self.beta <= 0:
+            return float("inf")
+        return self.alpha / (2 * self.beta) if self.form == "bon" else float(np.exp(self.alpha / self.beta - 1))
+
+    def __call__(self, d: np.ndarray) -> np.ndarray:
+        return gao_curve(d, self.alpha, self.beta, self.form)
+
+    def __repr__(self) -> str:
+        shape = "d (alpha - beta d)" if self.form == "bon" else "d (alpha - beta log d)"
+        return (f"GaoFit({shape}: alpha={self.alpha:.4f}, beta={self.beta:.4f}, peak at d={self.peak_d:.3f}, "
+                f"rmse {self.rmse:.4f})")
+
+
+def fit_gao(d: Sequence[float], gain: Sequence[float], form: str) -> GaoFit:
+    """Fit ``gain ~ gao_curve(d, alpha, beta, form)``; the model is linear in ``(alpha, beta)``, so this is exact."""
+    if form not in GAO_FORMS:
+        raise ValueError(f"form must be one of {GAO_FORMS}, got {form!r}")
+    d, gain = np.asarray(d, dtype=np.float64), np.asarray(gain, dtype=np.float64)
+    if d.shape != gain.shape or d.ndim != 1:
+        raise ValueError(f"d and gain must be 1-d arrays of one length, got shapes {d.shape} and {gain.shape}")
+    keep = d > 0  # d = 0 carries no information (both forms are 0 there)
+    if keep.sum() < 2 or not (np.isfinite(d).all() and np.isfinite(gain).all()):
+        raise ValueError("fit_gao needs at least two finite points with d > 0")
+    dk = d[keep]
+    second = dk ** 2 if form == "bon" else dk * np.log(dk)
+    X = np.stack([dk, -second], axis=1)
+    (alpha, beta), *_ = np.linalg.lstsq(X, gain[keep], rcond=None)
+    rmse = float(np.sqrt(np.mean((X @ np.array([alpha, beta]) - gain[keep]) ** 2)))
+    return GaoFit(form, float(alpha), float(beta), rmse, d, gain)
+
+
+def ppo_curve(model: CharLM, env: CharLanguageEnv, evaluator: ToyEvaluator, config: PPOConfig, n_chunks: int,
+              ref_model: CharLM | None = None, progress: bool = False) -> list[dict[str, float]]:
+    """Train ``model`` with PPO on ``env`` in ``n_chunks`` runs of ``config``; exact statistics before and after each.
+
+    Chunk ``k`` uses seed ``config.seed + k`` (so the whole curve is reproducible);
+    every statistic is :meth:`ToyEvaluator.evaluate` of the model at that point.
+    """
+    from dataclasses import replace
+
+    from tqdm.auto import tqdm
+
+    if isinstance(n_chunks, bool) or int(n_chunks) != n_chunks or n_chunks < 1:
+        raise ValueError(f"n_chunks must be an integer >= 1, got {n_chunks!r}")
+    ref = ref_model if ref_model is not None else evaluator.ref
+    points = [dict(evaluator.evaluate(model), iterations=0)]
+    for k in tqdm(range(int(n_chunks)), disable=not progress, desc="PPO", leave=False):
+        ppo(model, env, replace(config, seed=config.seed + k), ref_model=ref)
+        points.append(dict(evaluator.evaluate(model), iterations=(k + 1) * config.n_iterations))
+    return points
