@@ -1,0 +1,58 @@
+"""Figures for chapter 4: the reward-KL frontier and over-optimisation curves (figures only, no algorithms)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["plot_frontier", "plot_overoptimisation"]
+
+_MARKERS = {"pi* (gold, exact)": ("k", "-", ""), "PPO (gold)": ("C0", "", "o"), "PPO (reward model)": ("C1", "", "s"),
+            "DPO": ("C2", "", "^")}
+
+
+def plot_frontier(frontier, ax: plt.Axes | None = None) -> Figure:
+    """Gold reward against exact KL to the reference, one series per method (the exact optimum as a line)."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    fig = ax.figure
+    for method, pts in frontier.by_method().items():
+        kl = np.array([p.kl for p in pts])
+        gold = np.array([p.gold for p in pts])
+        order = np.argsort(kl)
+        color, line, marker = _MARKERS.get(method, ("C3", ":", "x"))
+        ax.plot(kl[order], gold[order], color=color, ls=line or ":", marker=marker or None, label=method)
+    ax.set_xlabel(r"exact $\mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}})$ (nats)")
+    ax.set_ylabel("expected gold reward (exact)")
+    ax.set_title("Reward against KL: each method beside the exact frontier")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_overoptimisation(curves: Mapping[str, Sequence[Mapping[str, float]]], fits: Mapping[str, object] | None = None,
+                          ax: plt.Axes | None = None) -> Figure:
+    """Gold (solid) and proxy (dashed) gain over the reference against ``d = sqrt(KL)``, with fitted forms (dotted).
+
+    ``curves[name]`` is a list of :meth:`~rlcore.rlhf.overoptimisation.ToyEvaluator.evaluate`
+    results, the first at the reference; ``fits[name]`` a :class:`~rlcore.rlhf.overoptimisation.GaoFit`.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
+    fig = ax.figure
+    for i, (name, pts) in enumerate(curves.items()):
+        d = np.array([p["d"] for p in pts])
+        gold = np.array([p["gold"] for p in pts]) - pts[0]["gold"]
+        proxy = np.array([p["proxy"] for p in pts]) - pts[0]["proxy"]
+        ax.plot(d, gold, color=f"C{i}", marker=".", label=f"{name}: gold")
+        ax.plot(d, proxy, color=f"C{i}", ls="--", alpha=0.7, label=f"{name}: proxy")
+        if fits and name in fits:
+            grid = np.linspace(0, d.max(), 200)
+            ax.plot(grid, fits[name](grid), color=f"C{i}", ls=":", lw=1)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel(r"$d = \sqrt{\mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}})}$")
+    ax.set_ylabel("reward gain over the reference")
+    ax.legend(fontsize=7, ncol=2)
+    return fig
