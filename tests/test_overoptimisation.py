@@ -139,3 +139,14 @@ def test_no_method_beats_the_exact_frontier():
     assert len(fig.axes[0].lines) == 5
     with pytest.raises(ValueError, match="betas"):
         reward_kl_frontier(ref, ev, GOLD, betas=(0.0,))
+
+
+def test_the_exact_frontier_can_be_drawn_densely_without_training():
+    ref = tiny(5)
+    ev = ToyEvaluator(ref, MAX_LEN, PROMPTS, {"gold": GOLD})
+    front = reward_kl_frontier(ref, ev, GOLD, betas=(1.0,), exact_betas=(0.2, 0.5, 5.0),
+                               ppo_config=PPOConfig(n_iterations=1, batch_size=8))
+    stars = front.by_method()["pi* (gold, exact)"]
+    assert [p.knob for p in stars] == [0.2, 0.5, 1.0, 5.0]
+    kls, golds = [p.kl for p in stars], [p.gold for p in stars]
+    assert kls == sorted(kls, reverse=True) and golds == sorted(golds, reverse=True)  # more KL buys more reward

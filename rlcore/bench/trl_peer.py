@@ -63,13 +63,17 @@ def char_tokenizer(vocab: Vocabulary | str):
 
 
 def tiny_gpt2(vocab: Vocabulary | str, n_embd: int = 32, n_layer: int = 1, n_head: int = 2, n_positions: int = 32,
-              seed: int = 0):
-    """A randomly initialised ``GPT2LMHeadModel`` over rlcore's token ids (seeded, global RNG untouched)."""
+              seed: int = 0, dropout: float = 0.0):
+    """A randomly initialised ``GPT2LMHeadModel`` over rlcore's token ids (seeded, global RNG untouched).
+
+    Dropout is off by default, as in rlcore's models, so that a training step is a plain gradient step.
+    """
     from transformers import GPT2Config, GPT2LMHeadModel
 
     vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
     config = GPT2Config(vocab_size=vocab.n_tokens, n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
-                        n_head=n_head, bos_token_id=vocab.BOS, eos_token_id=vocab.EOS, pad_token_id=vocab.PAD)
+                        n_head=n_head, bos_token_id=vocab.BOS, eos_token_id=vocab.EOS, pad_token_id=vocab.PAD,
+                        resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return GPT2LMHeadModel(config)
@@ -97,8 +101,17 @@ def dpo_trainer(model, ref_model, tokenizer, data: PreferenceData, output_dir: s
     from trl import DPOConfig, DPOTrainer
 
     args = _quiet_args(DPOConfig, output_dir, **config)
-    return DPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=preference_dataset(data),
-                      processing_class=tokenizer)
+    trainer = DPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=preference_dataset(data),
+                         processing_class=tokenizer)
+    return _without_printer(trainer)
+
+
+def _without_printer(trainer):
+    """Drop the callback that prints the metrics dictionary once tqdm is off (the caller logs what it needs)."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 def grpo_trainer(model, tokenizer, prompts: Sequence[str], reward: Callable[[list[str]], list[float]],
@@ -125,7 +138,7 @@ def grpo_trainer(model, tokenizer, prompts: Sequence[str], reward: Callable[[lis
     trainer = GRPOTrainer(model=path, reward_funcs=reward_func, args=args, train_dataset=dataset,
                           processing_class=tokenizer)
     trainer.current_gradient_accumulation_steps = 1  # set by Trainer.train(); needed to call the loss directly
-    return trainer
+    return _without_printer(trainer)
 
 
 @torch.no_grad()
@@ -172,7 +185,6 @@ def dpo_step_ratio(data: PreferenceData, batch_size: int = 64, steps: int = 20, 
     ``Trainer.train`` from its first step to its last (its tokenisation happens earlier).
     """
     from transformers import TrainerCallback
-    from transformers.trainer_callback import PrinterCallback
 
     from rlcore.lm.model import count_parameters
     from rlcore.rlhf.dpo import DPOConfig, dpo
@@ -201,7 +213,6 @@ def dpo_step_ratio(data: PreferenceData, batch_size: int = 64, steps: int = 20, 
             clock = Clock()
             trainer = dpo_trainer(theirs, ref, tokenizer, data, out, beta=0.1, max_steps=steps,
                                   per_device_train_batch_size=batch_size, seed=seed)
-            trainer.remove_callback(PrinterCallback)
             trainer.add_callback(clock)
             trainer.train()
             trl_times.append(clock.seconds / steps)

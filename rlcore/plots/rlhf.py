@@ -25,6 +25,12 @@ def plot_frontier(frontier, ax: plt.Axes | None = None) -> Figure:
         order = np.argsort(kl)
         color, line, marker = _MARKERS.get(method, ("C3", ":", "x"))
         ax.plot(kl[order], gold[order], color=color, ls=line or ":", marker=marker or None, label=method)
+    trained = [p.kl for p in frontier.points if not p.method.startswith("pi*")]
+    if trained:  # the exact curve can run far beyond the trained points; show where they are
+        ax.set_xlim(-0.02 * max(trained), 1.25 * max(trained))
+        shown = [p.gold for p in frontier.points if p.kl <= 1.25 * max(trained)]
+        pad = 0.05 * (max(shown) - min(shown) + 1e-12)
+        ax.set_ylim(min(shown) - pad, max(shown) + pad)
     ax.set_xlabel(r"exact $\mathrm{KL}(\pi \,\|\, \pi_{\mathrm{ref}})$ (nats)")
     ax.set_ylabel("expected gold reward (exact)")
     ax.set_title("Reward against KL: each method beside the exact frontier")

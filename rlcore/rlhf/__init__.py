@@ -15,7 +15,7 @@ from rlcore.rlhf.best_of_n import (
     normalize_per_prompt,
 )
 from rlcore.rlhf.dpo import DPO_LOSSES, DPOConfig, DPOResult, dpo, dpo_loss
-from rlcore.rlhf.exact import ExactOptimum, completion_logprobs, exact_optimum
+from rlcore.rlhf.exact import ExactOptimum, completion_logprobs, exact_optimum, kl_between, tilted_logprobs
 from rlcore.rlhf.frontier import Frontier, FrontierPoint, reward_kl_frontier
 from rlcore.rlhf.grpo import GRPO_LOSSES, GRPOConfig, group_advantages, grpo, grpo_loss
 from rlcore.rlhf.kl_study import EstimatorRow, kl_estimator_table
@@ -36,7 +36,7 @@ __all__ = [
     "PreferenceData", "Labeller", "simulate_preferences",
     "bradley_terry_loss", "expected_calibration_error", "RewardModel", "RewardConfig", "RewardResult",
     "train_reward_model", "evaluate_pairs",
-    "ExactOptimum", "exact_optimum", "completion_logprobs",
+    "ExactOptimum", "exact_optimum", "completion_logprobs", "kl_between", "tilted_logprobs",
     "best_of_n", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound", "normalize_per_prompt",
     "DPO_LOSSES", "dpo_loss", "DPOConfig", "DPOResult", "dpo",
     "EstimatorRow", "kl_estimator_table",

@@ -21,7 +21,7 @@ from rlcore.envs.rewards import TextReward, from_function
 from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, sample
-from rlcore.rlhf.exact import completion_logprobs, mean_over_prompts
+from rlcore.rlhf.exact import completion_logprobs, kl_between
 
 __all__ = ["best_of_n", "normalize_per_prompt", "best_of_n_distribution", "best_of_n_kl", "best_of_n_kl_bound"]
 
@@ -80,11 +80,7 @@ def best_of_n_kl(model: CharLM, reward: TextReward, n: int, max_len: int, prompt
     groups = every.group_ids.cpu().numpy()
     logp = normalize_per_prompt(completion_logprobs(model, every, temperature), groups)
     r = np.asarray(from_function(reward, "reward")(every.full_texts), dtype=np.float64)
-    log_bon = best_of_n_distribution(logp, r, groups, n)
-    p_bon = np.exp(log_bon)
-    with np.errstate(invalid="ignore"):  # 0 * -inf where best-of-n never picks a completion
-        terms = np.where(p_bon > 0, p_bon * (log_bon - logp), 0.0)
-    return mean_over_prompts(terms, groups)
+    return kl_between(best_of_n_distribution(logp, r, groups, n), logp, groups)
 
 
 def best_of_n_kl_bound(n: int) -> float:

@@ -27,7 +27,8 @@ from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, sequence_logprob
 
-__all__ = ["ExactOptimum", "exact_optimum", "completion_logprobs", "mean_over_prompts"]
+__all__ = ["ExactOptimum", "exact_optimum", "completion_logprobs", "mean_over_prompts", "kl_between",
+           "tilted_logprobs"]
 
 
 @torch.no_grad()
@@ -48,6 +49,29 @@ def _per_prompt_logsumexp(values: np.ndarray, groups: np.ndarray, n: int) -> np.
         m = v.max()
         out[g] = m + np.log(np.exp(v - m).sum())
     return out
+
+
+def kl_between(logp: np.ndarray, other_logp: np.ndarray, groups: np.ndarray) -> float:
+    """``mean_x sum_y p(y|x) [log p(y|x) - log q(y|x)]`` over enumerated completions (0 log 0 = 0)."""
+    logp = np.asarray(logp, dtype=np.float64)
+    p = np.exp(logp)
+    with np.errstate(invalid="ignore"):  # 0 * -inf where p puts no mass
+        terms = np.where(p > 0, p * (logp - np.asarray(other_logp, dtype=np.float64)), 0.0)
+    return mean_over_prompts(terms, groups)
+
+
+def tilted_logprobs(ref_logp: np.ndarray, reward: np.ndarray, groups: np.ndarray, beta: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(log pi*, log Z)`` with ``pi*(y|x) = pi_ref(y|x) exp(r(x, y) / beta) / Z(x)``, from log-probabilities.
+
+    ``groups[i]`` is the prompt index of completion ``i`` (``0 .. n_prompts - 1``).
+    """
+    beta = float(beta)
+    if not np.isfinite(beta) or beta <= 0:
+        raise ValueError(f"beta must be a finite number > 0, got {beta}")
+    ref_logp, reward = np.asarray(ref_logp, dtype=np.float64), np.asarray(reward, dtype=np.float64)
+    log_z = _per_prompt_logsumexp(ref_logp + reward / beta, groups, int(groups.max()) + 1)
+    return ref_logp + reward / beta - log_z[groups], log_z
 
 
 @dataclass(frozen=True)
@@ -82,8 +106,8 @@ class ExactOptimum:
 
     def kl(self, model: CharLM) -> float:
         """Exact ``KL(pi_model || pi*) = mean_x sum_y pi(y|x) [log pi(y|x) - log pi*(y|x)]``."""
-        lp = completion_logprobs(model, self.completions, self.temperature)
-        return self._mean_over_prompts(np.exp(lp) * (lp - self.log_pi_star))
+        return kl_between(completion_logprobs(model, self.completions, self.temperature), self.log_pi_star,
+                          self.groups)
 
     def objective(self, model: CharLM) -> dict[str, float]:
         """Exact ``reward``, ``kl_ref`` and ``objective = reward - beta kl_ref`` of a model (``<= value``)."""
@@ -109,15 +133,12 @@ def exact_optimum(ref_model: CharLM, reward: TextReward, beta: float, max_len: i
 
     ``reward`` scores full texts (prompt followed by completion), as the env's delayed reward does.
     """
-    beta = float(beta)
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"beta must be a finite number > 0, got {beta}")
     reward = from_function(reward, "reward")
     every = enumerate_completions(ref_model.vocab, max_len, prompts, device=ref_model.device)
     plist = tuple([prompts] if isinstance(prompts, str) else prompts)
     r = np.asarray(reward(every.full_texts), dtype=np.float64)
     ref_logp = completion_logprobs(ref_model, every, temperature)
     groups = every.group_ids.cpu().numpy()
-    log_z = _per_prompt_logsumexp(ref_logp + r / beta, groups, len(plist))
-    log_pi_star = ref_logp + r / beta - log_z[groups]
+    log_pi_star, log_z = tilted_logprobs(ref_logp, r, groups, beta)
+    beta = float(beta)
     return ExactOptimum(every, plist, beta, r, ref_logp, log_pi_star, log_z, beta * log_z, float(temperature))

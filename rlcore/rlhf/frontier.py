@@ -68,13 +68,15 @@ class Frontier:
 def reward_kl_frontier(ref: CharLM, evaluator: ToyEvaluator, gold: TextReward, betas: Sequence[float],
                        ns: Sequence[int] = (), pairs: PreferenceData | None = None, proxy: TextReward | None = None,
                        ppo_config: PPOConfig | None = None, dpo_config: DPOConfig | None = None,
-                       progress: bool = False) -> Frontier:
+                       exact_betas: Sequence[float] | None = None, progress: bool = False) -> Frontier:
     """Sweep ``betas`` for ``pi*`` (exact), PPO on the gold reward, PPO on ``proxy`` and DPO on ``pairs``.
 
     Each run starts from a copy of ``ref``, which is also the KL anchor; PPO's
     ``kl_coef`` and DPO's ``beta`` are set to each ``beta`` in turn. Best-of-``n``
     over ``ref`` (ranked by ``proxy`` when given, else by ``gold``) adds one point per
-    ``n``. ``evaluator`` must score rewards named ``"gold"`` (and ``"proxy"``).
+    ``n``. ``evaluator`` must score rewards named ``"gold"`` (and ``"proxy"``). The exact
+    ``pi*`` is computed at ``exact_betas`` too (a dense grid draws the frontier as a curve; it costs
+    no training).
     """
     start = time.perf_counter()
     if "gold" not in evaluator.scores:
@@ -82,8 +84,9 @@ def reward_kl_frontier(ref: CharLM, evaluator: ToyEvaluator, gold: TextReward, b
     if proxy is not None and "proxy" not in evaluator.scores:
         raise ValueError("evaluator must score a reward named 'proxy' when a proxy is given")
     betas = [float(b) for b in betas]
-    if any(not np.isfinite(b) or b <= 0 for b in betas):
-        raise ValueError(f"betas must be finite and > 0, got {betas}")
+    star_betas = sorted(set(betas) | {float(b) for b in (() if exact_betas is None else exact_betas)})
+    if any(not np.isfinite(b) or b <= 0 for b in star_betas):
+        raise ValueError(f"betas and exact_betas must be finite and > 0, got {star_betas}")
     points: list[FrontierPoint] = []
     has_proxy = "proxy" in evaluator.scores
 
@@ -96,9 +99,10 @@ def reward_kl_frontier(ref: CharLM, evaluator: ToyEvaluator, gold: TextReward, b
     if proxy is not None:
         envs["PPO (reward model)"] = CharLanguageEnv(ref.vocab, evaluator.max_len, delayed_reward=proxy,
                                                      prompts=evaluator.prompts)
-    for beta in tqdm(betas, disable=not progress, desc="beta", leave=False):
+    for beta in star_betas:
         best = exact_optimum(ref, gold, beta, evaluator.max_len, evaluator.prompts)
         points.append(point("pi* (gold, exact)", beta, evaluator.evaluate_logp(best.log_pi_star)))
+    for beta in tqdm(betas, disable=not progress, desc="beta", leave=False):
         for name, env in envs.items():
             model = copy.deepcopy(ref)
             ppo(model, env, replace(ppo_cfg, kl_coef=beta), ref_model=ref)

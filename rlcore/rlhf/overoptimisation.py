@@ -29,7 +29,7 @@ from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
 from rlcore.lm.ppo import PPOConfig, ppo
 from rlcore.rlhf.best_of_n import best_of_n_distribution, normalize_per_prompt
-from rlcore.rlhf.exact import completion_logprobs, mean_over_prompts
+from rlcore.rlhf.exact import completion_logprobs, kl_between, mean_over_prompts
 
 __all__ = ["GAO_FORMS", "ToyEvaluator", "gao_curve", "fit_gao", "GaoFit", "ppo_curve"]
 
@@ -63,9 +63,7 @@ class ToyEvaluator:
                              f"({self.ref_logp.shape}), got shape {logp.shape}")
         logp = normalize_per_prompt(logp, self.groups)
         p = np.exp(logp)
-        with np.errstate(invalid="ignore"):  # 0 * -inf where the distribution puts no mass
-            terms = np.where(p > 0, p * (logp - self.ref_logp), 0.0)
-        kl = max(mean_over_prompts(terms, self.groups), 0.0)
+        kl = max(kl_between(logp, self.ref_logp, self.groups), 0.0)
         out = {"kl": kl, "d": float(np.sqrt(kl))}
         for name, r in self.scores.items():
             out[name] = mean_over_prompts(p * r, self.groups)
