@@ -182,6 +182,17 @@ def test_dpo_loss_by_hand():
     np.testing.assert_allclose(smooth.numpy(), want, atol=1e-6)
     ipo, _, _ = dpo_loss(lc, lr, rc, rr, beta=0.5, loss_type="ipo")
     np.testing.assert_allclose(ipo.numpy(), (h - 1.0) ** 2, atol=1e-6)
+    # a soft label q: the label is a coin with P(chosen first) = q, and the loss its expectation
+    q = torch.tensor([0.8, 0.3])
+    soft_ipo, _, _ = dpo_loss(lc, lr, rc, rr, beta=0.5, loss_type="ipo", labels=q)
+    want = 0.8 * (h - 1.0) ** 2 + 0.2 * (-h - 1.0) ** 2, 0.3 * (h - 1.0) ** 2 + 0.7 * (-h - 1.0) ** 2
+    np.testing.assert_allclose(soft_ipo.numpy(), [want[0][0], want[1][1]], atol=1e-6)
+    # whose minimiser over h is (2q - 1) / (2 beta), found here by a fine grid search
+    grid = torch.linspace(-3, 3, 60001)
+    for qi in (0.8, 0.3):
+        vals, _, _ = dpo_loss(grid, torch.zeros_like(grid), torch.zeros_like(grid), torch.zeros_like(grid),
+                              beta=0.5, loss_type="ipo", labels=torch.full_like(grid, qi))
+        assert float(grid[vals.argmin()]) == pytest.approx((2 * qi - 1) / (2 * 0.5), abs=1e-3)
     with pytest.raises(ValueError, match="loss_type"):
         dpo_loss(lc, lr, rc, rr, loss_type="hinge-ish")
 

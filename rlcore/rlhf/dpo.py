@@ -9,12 +9,15 @@ loss_type  per-pair loss                                          from
 ========== ====================================================== ==============================
 sigmoid    ``-(1 - eps) log sigma(beta h) - eps log sigma(-beta h)``  Bradley-Terry on the implicit
                                                                   reward ``beta log(pi / pi_ref)``
-ipo        ``(h - 1 / (2 beta))^2``                               a squared loss with a finite
+ipo        ``q (h - 1/(2 beta))^2 + (1 - q) (h + 1/(2 beta))^2``  a squared loss with a finite
                                                                   target, even for certain labels
 ========== ====================================================== ==============================
 
 ``eps`` is ``label_smoothing`` (conservative DPO); a pair's soft label ``q``
-replaces ``1 - eps`` by ``(1 - eps) q + eps (1 - q)``. The implicit rewards
+replaces ``1 - eps`` by ``(1 - eps) q + eps (1 - q)``. For IPO, ``q`` weighs the
+two orders of the pair, so the loss is IPO's expected over the label and its
+minimiser is ``h = (2q - 1) / (2 beta)``; with ``q = 1`` it is Azar et al.'s
+``(h - 1/(2 beta))^2``. The implicit rewards
 ``beta (log pi - log pi_ref)`` of chosen and rejected texts are logged under TRL's
 names (``rewards/chosen``, ``rewards/margins``, ``rewards/accuracies``, ``logps/chosen`` ...).
 """
@@ -58,12 +61,13 @@ def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chose
     chosen_logratio = chosen_logps - ref_chosen_logps.detach()
     rejected_logratio = rejected_logps - ref_rejected_logps.detach()
     h = chosen_logratio - rejected_logratio
+    q = torch.ones_like(h) if labels is None else labels.to(h.dtype)
     if loss_type == "sigmoid":
-        q = torch.ones_like(h) if labels is None else labels.to(h.dtype)
         q = (1 - label_smoothing) * q + label_smoothing * (1 - q)
         losses = -q * nn.functional.logsigmoid(beta * h) - (1 - q) * nn.functional.logsigmoid(-beta * h)
     else:
-        losses = (h - 1 / (2 * beta)) ** 2
+        target = 1 / (2 * beta)
+        losses = q * (h - target) ** 2 + (1 - q) * (h + target) ** 2
     return losses, beta * chosen_logratio.detach(), beta * rejected_logratio.detach()
 
 
