@@ -62,6 +62,10 @@ def test_evaluator_matches_hand_sums():
     assert stats["kl"] == pytest.approx(kl, abs=1e-10) and stats["gold"] == pytest.approx(gold, abs=1e-10)
     assert stats["d"] == pytest.approx(math.sqrt(kl))
     assert ev.evaluate(ref)["kl"] == pytest.approx(0.0, abs=1e-12)
+    # log-probabilities are renormalised per prompt: a constant shift changes nothing
+    shifted = ev.evaluate_logp(ev.ref_logp + np.where(ev.groups == 0, np.log(2.0), -1.0))
+    assert shifted["kl"] == pytest.approx(0.0, abs=1e-12) and shifted["gold"] == pytest.approx(
+        ev.evaluate(ref)["gold"], abs=1e-12)
     with pytest.raises(ValueError, match="logp"):
         ev.evaluate_logp(np.zeros(3))
     with pytest.raises(ValueError, match="rank_by"):
@@ -134,6 +138,9 @@ def test_no_method_beats_the_exact_frontier():
     assert s_lo.kl > s_hi.kl
     ppo_lo = groups["PPO (gold)"][0]
     assert ppo_lo.gold - 0.3 * ppo_lo.kl > s_lo.gold - 0.3 * s_lo.kl - 0.05
+    for method in ("PPO (gold)", "PPO (reward model)", "DPO"):  # each run used its own beta: less KL at 1.0
+        lo, hi = groups[method]
+        assert (lo.knob, hi.knob) == (0.3, 1.0) and lo.kl > hi.kl, method
     assert len(front.table()) == len(front.points) + 1
     fig = plot_frontier(front)
     assert len(fig.axes[0].lines) == 5
