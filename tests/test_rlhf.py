@@ -168,6 +168,23 @@ def test_reward_model_learns_the_gold_ranking_and_is_normalised():
     assert np.isfinite(out.history["reward"]).all()
 
 
+def test_reward_model_and_best_of_n_are_reproducible():
+    sft = tiny(4)
+    data = simulate_preferences(sft, PROMPTS, GOLD, 40, MAX_LEN, seed=6)
+    a = train_reward_model(data, RewardConfig(num_train_epochs=3, seed=2), init=sft)
+    b = train_reward_model(data, RewardConfig(num_train_epochs=3, seed=2), init=sft)
+    for k in a.history:
+        np.testing.assert_array_equal(a.history[k], b.history[k])
+    texts = sample(sft, PROMPTS, 20, MAX_LEN, generator=torch.Generator().manual_seed(3), max_len=MAX_LEN).full_texts
+    np.testing.assert_array_equal(a.model(texts), b.model(texts))
+    c = train_reward_model(data, RewardConfig(num_train_epochs=3, seed=3), init=sft)
+    assert not np.array_equal(a.model(texts), c.model(texts))  # the seed does matter
+    runs = [best_of_n(sft, PROMPTS, a.model, 4, MAX_LEN, generator=torch.Generator().manual_seed(5))
+            for _ in range(2)]
+    assert runs[0][0].texts == runs[1][0].texts
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
 # ------------------------------------------------------------------------ DPO
 def test_dpo_loss_by_hand():
     lc, lr = torch.tensor([-1.0, -2.0]), torch.tensor([-2.0, -1.0])
