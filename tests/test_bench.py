@@ -23,3 +23,16 @@ def test_quick_benchmark_smoke():
     assert len(results) == 4 and "VI" in table
     for r in results:
         assert math.isfinite(r.ours_s) or r.ok is None
+
+
+@pytest.mark.benchmark
+def test_rlhf_benchmarks_meet_their_targets():
+    from rlcore.bench.rlhf import run_rlhf
+
+    results = run_rlhf()
+    print("\n" + format_table(results))
+    assert len(results) == 4
+    for r in results:
+        assert r.ok is not False, f"{r.name}: {r.detail} (target {r.target})"
+    trl = results[-1]
+    assert trl.ratio is not None and trl.ratio > 0, trl.detail  # both steps were measured
