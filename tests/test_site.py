@@ -178,3 +178,31 @@ def test_pages_load_without_errors(visit, site_dir):
         failures += [f"{path or '/'}: {m}" for m in problems.all()]
         page.close()
     assert not failures, "\n".join(failures)
+
+
+def test_every_notebook_page_offers_its_notebook(site_dir):
+    """A download link at the top of each notebook page, pointing at the .ipynb copied beside it."""
+    notebooks = sorted((sh.ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert notebooks
+    for nb in notebooks:
+        page = site_dir / "notebooks" / nb.stem / "index.html"
+        html = page.read_text(encoding="utf-8")
+        link = re.search(r'<a class="md-button" href="([^"]+\.ipynb)" download>', html)
+        assert link, f"{page}: no download link"
+        target = page.parent / link.group(1)
+        assert target.is_file() and target.read_bytes() == nb.read_bytes(), f"{target} is not {nb.name}"
+
+
+def test_solution_pages_are_generated_from_the_graded_solutions(site_dir):
+    """One page per exercise file; one collapsed block per solution function, holding its source."""
+    import ast
+
+    solutions = sorted((sh.ROOT / "tests" / "exercises" / "solutions").glob("ex*.py"))
+    assert len(solutions) >= 7
+    for path in solutions:
+        html = (site_dir / "exercises" / "solutions" / path.stem / "index.html").read_text(encoding="utf-8")
+        functions = [n.name for n in ast.parse(path.read_text(encoding="utf-8")).body
+                     if isinstance(n, ast.FunctionDef)]
+        assert html.count("<details") == len(functions), path.name
+        for name in functions:
+            assert f"<code>{name}</code>" in html and f"{name}</span>" in html, f"{path.name}: {name}"
