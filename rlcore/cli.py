@@ -44,6 +44,10 @@ _positive_int = _int_at_least(1, "a positive integer")
 _seed = _int_at_least(0, "a seed (an integer >= 0)")
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -97,7 +101,7 @@ def demo(out: Path, episodes: int, seeds: int, progress: bool) -> int:
             values.append(policy_evaluation(env.mdp, res.policy).V[s0])
         curves[name] = np.array(runs)
         rows.append(("GridWorld learning", name,
-                     f"greedy policy value {np.mean(values):.4f} (V* {vi.V[s0]:.4f}), {seeds} seeds",
+                     f"greedy policy value {np.mean(values):.4f} (V* {vi.V[s0]:.4f}), {_plural(seeds, 'seed')}",
                      f"{time.perf_counter() - t:.2f} s/seed"))
     figs["gridworld_learning.png"] = plot_learning_curves(curves, window=20, title="GridWorld: learning curves")
 
@@ -109,8 +113,9 @@ def demo(out: Path, episodes: int, seeds: int, progress: bool) -> int:
         runs = [learner(cliff, n_episodes=episodes, alpha=0.5, epsilon=0.1, gamma=1.0, seed=seed).episode_returns
                 for seed in tqdm(range(seeds), desc=f"Cliff {name}", disable=not progress, leave=False)]
         curves[name] = np.array(runs)
-        tail = curves[name][:, -100:].mean()
-        rows.append(("Cliff walking", name, f"mean return, last 100 episodes: {tail:.1f}",
+        last = min(100, episodes)
+        tail = curves[name][:, -last:].mean()
+        rows.append(("Cliff walking", name, f"mean return, last {_plural(last, 'episode')}: {tail:.1f}",
                      f"{(time.perf_counter() - t) / seeds:.2f} s/seed"))
     figs["cliff_learning.png"] = plot_learning_curves(curves, window=10, ylim=(-120, 0),
                                                       title="Cliff walking: SARSA vs Q-learning (epsilon = 0.1)")
@@ -129,8 +134,16 @@ def solve(layout: str, gamma: float, slip: float, method: str) -> int:
 
     env = GridWorld(layout, gamma=gamma, slip=slip)
     result = value_iteration(env.mdp) if method == "value" else policy_iteration(env.mdp)
-    print(env.ansi(result.policy), end="")
-    print(f"{method} iteration: {result.iterations} iterations, converged={result.converged}")
+    arrows = env.ansi(result.policy).splitlines()
+    values = np.full(env.grid.shape, np.nan)
+    values[env.positions[:, 0], env.positions[:, 1]] = result.V
+    for row, line in zip(values, arrows):
+        cells = "  ".join("    ." if np.isnan(v) else f"{v:5.2f}" for v in row)
+        print(f"{line}    {cells}")
+    print("\narrows: greedy action; S start, G goal, T trap, C cliff, # wall; "
+          "right: V*(s) per cell (. where there is no state)")
+    steps = "sweeps" if method == "value" else "policy improvements"
+    print(f"{method} iteration: {result.iterations} {steps}, converged={result.converged}")
     return 0
 
 
@@ -220,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="seed of the whole run (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    p = sub.add_parser("bench", help="benchmarks of the tabular core (ratios measured side by side)",
+    p = sub.add_parser("bench", help="benchmarks: tabular, language, RLHF (rlcore and its peers side by side)",
                        description="Run the benchmarks and print measured times and ratios. "
                        "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
     p.add_argument("--suite", choices=("tabular", "language", "rlhf", "all"), default="tabular",
@@ -243,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             return rlhf(args.out, args.seed, args.json, progress=not args.no_progress)
         if args.command == "bench":
             return bench(args.quick, args.json, args.suite)
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        return 2
     except (ValueError, TypeError) as exc:
         print(f"rlcore {args.command}: error: {exc}", file=sys.stderr)
         return 2

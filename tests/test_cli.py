@@ -45,3 +45,35 @@ def test_solve_prints_the_policy(capsys):
     assert main(["solve", "--layout", "cliff", "--gamma", "1.0"]) == 0
     out = capsys.readouterr().out
     assert "CCCCCCCCCCG" in out and "converged=True" in out
+
+
+def test_labels_follow_the_arguments(tmp_path, capsys):
+    assert main(["demo", "--episodes", "20", "--seeds", "1", "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "last 20 episodes" in out and "last 100 episodes" not in out
+    assert ", 1 seed" in out and "1 seeds" not in out
+
+
+def test_no_command_is_an_error():
+    proc = run()
+    assert proc.returncode == 2 and "COMMAND" in proc.stderr and proc.stdout == ""
+
+
+def test_solve_explains_its_grid_and_prints_values(capsys):
+    assert main(["solve", "--layout", "classic", "--gamma", "0.9"]) == 0
+    out = capsys.readouterr().out
+    assert "S start, G goal" in out and "V*(s) per cell" in out
+    from rlcore import GridWorld, value_iteration
+
+    env = GridWorld("classic", gamma=0.9)
+    V = value_iteration(env.mdp).V
+    r, c = env.positions[int(abs(V).argmax())]
+    assert f"{V[int(abs(V).argmax())]:5.2f}" in out.splitlines()[r]  # the value sits on its grid row
+
+
+def test_bench_table_says_which_way_is_better():
+    from rlcore.bench.tabular import BenchResult, format_table
+
+    table = format_table([BenchResult("a", 1.0, 3.0, 3.0, "-", None, ""),
+                          BenchResult("b", 2.0, 1.0, 2.0, "-", None, "")])
+    assert "rlcore 3.00x faster" in table and "rlcore 2.00x slower" in table

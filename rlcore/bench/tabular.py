@@ -158,13 +158,19 @@ def run_all(quick: bool = False) -> list[BenchResult]:
     return [bench_vs_mdptoolbox(), bench_vs_numpy_floor(), bench_million(), bench_cliff_td()]
 
 
+def _versus(ours: float, other: float | None) -> str:
+    """``rlcore 3.3x faster`` or ``rlcore 1.2x slower``: the ratio with its direction spelled out."""
+    if other is None or not (np.isfinite(ours) and np.isfinite(other)) or ours <= 0 or other <= 0:
+        return "-"
+    return f"rlcore {other / ours:.2f}x faster" if other >= ours else f"rlcore {ours / other:.2f}x slower"
+
+
 def format_table(results: list[BenchResult]) -> str:
-    rows = [("benchmark", "rlcore", "other", "ratio", "target", "met", "detail")]
+    rows = [("benchmark", "rlcore", "other", "rlcore vs other", "target", "met", "detail")]
     for r in results:
         ours = "-" if np.isnan(r.ours_s) else f"{r.ours_s:.3f} s"
-        rows.append((r.name, ours, "-" if r.other_s is None else f"{r.other_s:.3f} s",
-                     "-" if r.ratio is None else f"{r.ratio:.2f}x", r.target,
-                     {True: "yes", False: "NO", None: "-"}[r.ok], r.detail))
+        rows.append((r.name, ours, "-" if r.other_s is None else f"{r.other_s:.3f} s", _versus(r.ours_s, r.other_s),
+                     r.target, {True: "yes", False: "NO", None: "-"}[r.ok], r.detail))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -100,9 +101,11 @@ def dpo_trainer(model, ref_model, tokenizer, data: PreferenceData, output_dir: s
     """A ``trl.DPOTrainer`` on ``data``; ``config`` goes to ``trl.DPOConfig`` (TRL's names)."""
     from trl import DPOConfig, DPOTrainer
 
-    args = _quiet_args(DPOConfig, output_dir, **config)
-    trainer = DPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=preference_dataset(data),
-                         processing_class=tokenizer)
+    with warnings.catch_warnings():  # transformers' deprecation notices about its own defaults
+        warnings.simplefilter("ignore", FutureWarning)
+        args = _quiet_args(DPOConfig, output_dir, **config)
+        trainer = DPOTrainer(model=model, ref_model=ref_model, args=args, train_dataset=preference_dataset(data),
+                             processing_class=tokenizer)
     return _without_printer(trainer)
 
 
@@ -214,7 +217,9 @@ def dpo_step_ratio(data: PreferenceData, batch_size: int = 64, steps: int = 20, 
             trainer = dpo_trainer(theirs, ref, tokenizer, data, out, beta=0.1, max_steps=steps,
                                   per_device_train_batch_size=batch_size, seed=seed)
             trainer.add_callback(clock)
-            trainer.train()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                trainer.train()
             trl_times.append(clock.seconds / steps)
     rlcore_step, trl_step = min(rlcore_times[1:]), min(trl_times[1:])
     return {"rlcore_s_per_step": rlcore_step, "trl_s_per_step": trl_step, "ratio": trl_step / rlcore_step,
