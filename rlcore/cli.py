@@ -3,6 +3,7 @@
 ``rlcore demo``   solve and learn GridWorld and cliff walking, print a table, save figures
 ``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
 ``rlcore rlhf``   the miniature RLHF pipeline: SFT, preferences, reward model, PPO and DPO, judged by a gold reward
+``rlcore generate`` sample from a saved checkpoint (safetensors only), with latency and tokens per second
 ``rlcore bench``  the benchmarks (see README)
 """
 
@@ -184,6 +185,30 @@ def rlhf(out: Path, seed: int, as_json: bool, progress: bool) -> int:
     return 0
 
 
+def generate(checkpoint: Path, prompts: list[str], n: int, max_new_tokens: int, temperature: float,
+             top_k: int | None, top_p: float, seed: int) -> int:
+    """Sample ``n`` completions per prompt from a checkpoint in one batch; print them and the speed."""
+    import torch
+
+    from rlcore.lm.checkpoint import load
+    from rlcore.lm.rollout import sample
+
+    if checkpoint.suffix != ".safetensors":
+        raise ValueError(f"checkpoint must be a .safetensors file written by rlcore.lm.save, got {checkpoint}")
+    model = load(checkpoint)
+    g = torch.Generator(device=model.device).manual_seed(seed)
+    start = time.perf_counter()
+    ro = sample(model, prompts, n, max_new_tokens, temperature, top_k, top_p, generator=g)
+    seconds = time.perf_counter() - start
+    for prompt, text in zip(ro.prompts, ro.texts):
+        print(f"{prompt!r} -> {text!r}")
+    tokens = int(ro.mask.sum())
+    print(f"\n{_plural(len(ro), 'completion')}, {_plural(tokens, 'token')} in {seconds * 1e3:.1f} ms "
+          f"({tokens / max(seconds, 1e-9):,.0f} tokens/s, {seconds / len(ro) * 1e3:.2f} ms per completion, "
+          f"one batch)")
+    return 0
+
+
 def bench(quick: bool, as_json: bool, suite: str) -> int:
     from rlcore.bench.tabular import as_json as to_json
     from rlcore.bench.tabular import format_table, run_all
@@ -233,6 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="seed of the whole run (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    p = sub.add_parser("generate", help="sample from a saved checkpoint, with latency and tokens per second",
+                       description="Load a CharLM from a safetensors checkpoint (rlcore.lm.save) and sample "
+                       "completions of the prompts in one batch.")
+    p.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors file written by rlcore.lm.save")
+    p.add_argument("--prompt", action="append", default=None,
+                   help="a prompt (repeat for several; default: the empty prompt)")
+    p.add_argument("--n", type=_positive_int, default=4, help="completions per prompt (default: %(default)s)")
+    p.add_argument("--max-new-tokens", type=_positive_int, default=24,
+                   help="longest completion (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature > 0 (default: %(default)s)")
+    p.add_argument("--top-k", type=_positive_int, default=None, help="keep the k most likely tokens (default: all)")
+    p.add_argument("--top-p", type=float, default=1.0, help="nucleus mass in (0, 1] (default: %(default)s)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the sampler (default: %(default)s)")
     p = sub.add_parser("bench", help="benchmarks: tabular, language, RLHF (rlcore and its peers side by side)",
                        description="Run the benchmarks and print measured times and ratios. "
                        "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
@@ -256,9 +294,12 @@ def main(argv: list[str] | None = None) -> int:
             return rlhf(args.out, args.seed, args.json, progress=not args.no_progress)
         if args.command == "bench":
             return bench(args.quick, args.json, args.suite)
+        if args.command == "generate":
+            return generate(args.checkpoint, args.prompt or [""], args.n, args.max_new_tokens, args.temperature,
+                            args.top_k, args.top_p, args.seed)
         parser.print_help(sys.stderr)
         return 2
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"rlcore {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

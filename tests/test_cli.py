@@ -77,3 +77,22 @@ def test_bench_table_says_which_way_is_better():
     table = format_table([BenchResult("a", 1.0, 3.0, 3.0, "-", None, ""),
                           BenchResult("b", 2.0, 1.0, 2.0, "-", None, "")])
     assert "rlcore 3.00x faster" in table and "rlcore 2.00x slower" in table
+
+
+def test_generate_samples_a_checkpoint_reproducibly(tmp_path, capsys):
+    from rlcore.lm import CharLM, save
+
+    path = tmp_path / "tiny.safetensors"
+    save(CharLM("ab", embed_dim=8, hidden_dim=16, seed=0), path)
+    args = ["generate", "--checkpoint", str(path), "--prompt", "a", "--prompt", "b", "--n", "3", "--seed", "4",
+            "--max-new-tokens", "5", "--top-k", "2"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    pairs = [ln for ln in first.splitlines() if " -> " in ln]
+    assert len(pairs) == 6 and sum(ln.startswith("'a'") for ln in pairs) == 3
+    assert "6 completions" in first and "tokens/s" in first
+    assert pairs == [ln for ln in second.splitlines() if " -> " in ln]  # same seed, same texts
+    bad = run("generate", "--checkpoint", str(tmp_path / "weights.pt"))
+    assert bad.returncode == 2 and "must be a .safetensors file" in bad.stderr
