@@ -205,6 +205,50 @@ def test_loading_a_foreign_file_raises(tmp_path):
         load(path)
 
 
+def _crafted(path, config, tensors):
+    import json
+
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path), metadata={"rlcore.CharLM": json.dumps(config)})
+
+
+def test_crafted_checkpoints_are_refused_before_anything_is_built(tmp_path, monkeypatch):
+    import rlcore.lm.checkpoint as ck
+
+    good = CharLM("ab", embed_dim=4, hidden_dim=8, seed=0)
+    config = {"chars": "ab", "embed_dim": 4, "hidden_dim": 8, "num_layers": 1, "value_head": True}
+    tensors = {k: v.clone() for k, v in good.state_dict().items()}
+    built = []
+    monkeypatch.setattr(ck.CharLM, "from_config", classmethod(lambda cls, c, *a, **k: built.append(c)))
+    cases = [
+        (dict(config, hidden_dim=1_000_000), tensors, "hidden_dim must lie in \\[1, 4096\\]"),  # asks for terabytes
+        (dict(config, num_layers=10_000), tensors, "num_layers"),
+        (dict(config, embed_dim="4"), tensors, "embed_dim must be int"),
+        ({"chars": "ab"}, tensors, "must have the fields"),
+        (dict(config, chars="aa"), tensors, "distinct"),
+        (config, {**tensors, "head.bias": torch.zeros(7)}, "tensor head.bias has shape \\(7,\\)"),
+        (config, {k: v for k, v in tensors.items() if k != "value.bias"}, "value.bias"),
+    ]
+    for i, (cfg, ts, match) in enumerate(cases):
+        path = tmp_path / f"bad{i}.safetensors"
+        _crafted(path, cfg, ts)
+        with pytest.raises(ValueError, match=match) as info:
+            load(path)
+        assert str(path) in str(info.value)  # the file is named
+    assert built == []  # no model was ever constructed from a bad file
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(ValueError, match="not a safetensors file"):
+        load(tmp_path / "junk.safetensors")
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.safetensors")
+    for bad in (None, 3, ""):
+        with pytest.raises(ValueError, match="path must be a file path"):
+            save(good, bad)
+        with pytest.raises(ValueError, match="path must be a file path"):
+            load(bad)
+
+
 def test_pretrained_helper_caches(tmp_path):
     from rlcore.lm import pretrained
 
