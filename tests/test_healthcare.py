@@ -188,8 +188,8 @@ class _Recorder(gym.Wrapper):
 def test_learners_never_take_masked_actions(learner, exploration):
     m = hc.chronic_disease_model("ckd")
     env = _Recorder(m.env(max_episode_steps=30))
-    res = learner(env, n_episodes=60, epsilon=0.5, gamma=m.mdp.gamma, seed=3, mask=m.mask,
-                  exploration=exploration)
+    eps = {"epsilon": 0.5} if exploration is None else {}  # epsilon belongs to epsilon-greedy only
+    res = learner(env, n_episodes=60, gamma=m.mdp.gamma, seed=3, mask=m.mask, exploration=exploration, **eps)
     pairs = np.array(env.pairs)
     assert len(pairs) > 500
     assert m.mask[pairs[:, 0], pairs[:, 1]].all(), "a masked action was taken"

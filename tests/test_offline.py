@@ -225,3 +225,33 @@ def test_wis_trap_is_genuine_and_reproducible(sepsis_setup):
     assert true_value(m.mdp, learned.policy, 20) == pytest.approx(trap.true_learned)
     assert find_wis_trap(m.mdp, b, n_episodes=200, mask=m.mask, seeds=range(5)) .wis_learned == trap.wis_learned
     assert isinstance(plot_trap(trap), Figure)
+
+
+def test_episodes_that_start_in_a_terminal_state_are_worth_zero_to_every_estimator():
+    """Half the episodes start in the terminal state 1; the other half earn 1 in one step: the value is 0.5."""
+    P = np.zeros((2, 1, 2))
+    P[:, 0, 1] = 1.0
+    mdp = TabularMDP.from_dense(P, np.array([[1.0], [0.0]]), gamma=0.9, terminal=[False, True],
+                                initial=[0.5, 0.5], horizon=3)
+    log = collect_logs(mdp, np.zeros(2, dtype=int), 4000, seed=0)
+    share = log.valid[:, 0].mean()
+    assert 0.45 < share < 0.55
+    for method, est in evaluate_offline(log, np.zeros(2, dtype=int), n_bootstrap=0).items():
+        assert est.value == pytest.approx(share, abs=1e-12), method  # exactly the share that started alive
+
+
+def test_no_support_is_said_loudly():
+    from rlcore.health.ope import NoSupportWarning
+
+    P = np.zeros((2, 2, 2))
+    P[:, :, 1] = 1.0
+    mdp = TabularMDP.from_dense(P, np.array([[1.0, 2.0], [0.0, 0.0]]), gamma=0.9, terminal=[False, True],
+                                initial=[1.0, 0.0], horizon=2)
+    b = np.array([[0.999, 0.001], [0.5, 0.5]])  # b can take action 1, but hardly ever does
+    log = collect_logs(mdp, b, 50, seed=0)
+    assert not (log.actions[log.valid] == 1).any()  # and in this log it never did
+    with pytest.warns(NoSupportWarning, match="no logged episode has positive weight"):
+        est = importance_sampling(log, np.ones(2, dtype=int), "wis", n_bootstrap=0)  # pi always takes 1
+    assert np.isnan(est.value)
+    with pytest.warns(NoSupportWarning):
+        assert importance_sampling(log, np.ones(2, dtype=int), "is", n_bootstrap=0).value == 0.0

@@ -25,7 +25,9 @@ LEARNERS = [q_learning, sarsa, expected_sarsa]
 @pytest.mark.parametrize("exploration", [None, "boltzmann", "ucb"])
 def test_same_seed_same_Q_bit_for_bit(learner, exploration):
     env = GridWorld("classic", slip=0.1)
-    kw = dict(n_episodes=30, alpha=0.3, epsilon=0.2, gamma=0.95, exploration=exploration, max_steps=200)
+    kw = dict(n_episodes=30, alpha=0.3, gamma=0.95, exploration=exploration, max_steps=200)
+    if exploration is None:
+        kw["epsilon"] = 0.2
     a = learner(env, seed=7, **kw)
     b = learner(env, seed=7, **kw)
     c = learner(env, seed=8, **kw)
@@ -134,3 +136,24 @@ def test_learner_validation(kwargs, error, message):
 def test_learners_need_discrete_spaces():
     with pytest.raises(TypeError, match="Discrete observation and action spaces"):
         q_learning(gym.make("CartPole-v1"))
+
+
+@pytest.mark.parametrize("learner", LEARNERS)
+def test_td_learners_refuse_what_they_would_silently_get_wrong(learner):
+    env = GridWorld("classic", slip=0.1)
+    with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+        learner(env, n_episodes=2, max_steps=2.5)  # t == 2.5 never happens: this used to loop forever
+    with pytest.raises(ValueError, match="max_steps must be a positive integer"):
+        learner(env, n_episodes=2, max_steps=True)
+    with pytest.raises(ValueError, match="epsilon=0.3 only applies to epsilon-greedy"):
+        learner(env, n_episodes=2, epsilon=0.3, exploration="boltzmann")
+    with pytest.raises(ValueError, match="epsilon=0.3 only applies to epsilon-greedy"):
+        learner(env, n_episodes=2, epsilon=0.3, exploration=UCB())
+    # a schedule is checked at every episode, not only at the first
+    msg = r"epsilon must lie in \[0, 1\], got 1.5 \(the schedule's value at episode 3\)"
+    with pytest.raises(ValueError, match=msg):
+        learner(env, n_episodes=10, epsilon=lambda ep: 0.1 if ep < 3 else 1.5, max_steps=50)
+    with pytest.raises(ValueError, match="epsilon must lie in"):
+        learner(env, n_episodes=10, epsilon=lambda ep: float("nan") if ep == 4 else 0.1, max_steps=50)
+    with pytest.raises(ValueError, match="epsilon must be a number"):
+        learner(env, n_episodes=2, epsilon="0.1")

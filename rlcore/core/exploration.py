@@ -12,6 +12,7 @@ broken uniformly at random, so a fresh ``Q`` does not always favour action 0.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Union
 
@@ -54,11 +55,23 @@ def exponential_decay(start: float, end: float, rate: float) -> Callable[[int], 
 
 
 def _schedule(value: Schedule, name: str, low: float, high: float, interval: str) -> Callable[[int], float]:
-    fn = value if callable(value) else constant(float(value))
-    first = fn(0)
-    if not low <= first <= high:
-        raise ValueError(f"{name} must lie in {interval}, got {first}")
-    return fn
+    """A schedule ``episode -> value`` that checks every value it hands out, not only the first."""
+    if not callable(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a number in {interval} or a schedule episode -> {name}, got {value!r}")
+        fn = constant(float(value))
+    else:
+        fn = value
+
+    def checked(episode: int) -> float:
+        v = fn(episode)
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not low <= v <= high:
+            where = "" if not callable(value) else f" (the schedule's value at episode {episode})"
+            raise ValueError(f"{name} must lie in {interval}, got {v!r}{where}")
+        return float(v)
+
+    checked(0)
+    return checked
 
 
 def greedy_policy(Q: np.ndarray) -> np.ndarray:
@@ -261,12 +274,20 @@ class UCB(Exploration):
         self.counts[s, a] += 1
 
 
-def make_exploration(exploration: Exploration | str | None, epsilon: Schedule = 0.1) -> Exploration:
-    """Turn ``None``/``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or a strategy object into a strategy."""
+def make_exploration(exploration: Exploration | str | None, epsilon: Schedule | None = None) -> Exploration:
+    """Turn ``None``/``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or a strategy object into a strategy.
+
+    ``epsilon`` (default 0.1) belongs to epsilon-greedy; giving it with another strategy
+    is an error rather than a silently ignored argument.
+    """
+    if exploration is None or exploration in ("epsilon", "epsilon-greedy"):
+        return EpsilonGreedy(0.1 if epsilon is None else epsilon)
+    if epsilon is not None:
+        what = type(exploration).__name__ if isinstance(exploration, Exploration) else repr(exploration)
+        raise ValueError(f"epsilon={epsilon!r} only applies to epsilon-greedy exploration, got exploration={what}; "
+                         f"configure that strategy itself (for example Boltzmann(temperature=...))")
     if isinstance(exploration, Exploration):
         return exploration
-    if exploration is None or exploration in ("epsilon", "epsilon-greedy"):
-        return EpsilonGreedy(epsilon)
     if exploration == "boltzmann":
         return Boltzmann()
     if exploration == "ucb":

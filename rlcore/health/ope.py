@@ -21,6 +21,7 @@ estimator returns an :class:`OPEEstimate` with an effective sample size and a bo
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,10 +30,15 @@ import numpy as np
 from rlcore.health.logs import OPE_METHODS, LoggedData, _rng, check_support
 from rlcore.tabular.dp import policy_table
 
-__all__ = ["OPEEstimate", "importance_sampling", "fitted_q_evaluation", "doubly_robust", "evaluate_offline"]
+__all__ = ["NoSupportWarning", "OPEEstimate", "importance_sampling", "fitted_q_evaluation", "doubly_robust",
+           "evaluate_offline"]
 
 
 # ------------------------------------------------------------------ estimators
+class NoSupportWarning(RuntimeWarning):
+    """The evaluated policy takes actions the log never shows: importance weights are all zero."""
+
+
 @dataclass(frozen=True)
 class OPEEstimate:
     """An off-policy estimate of ``v(pi)``.
@@ -91,7 +97,9 @@ def importance_sampling(data: LoggedData, pi: Any, method: str = "wis", *, n_boo
       weighted only by the decisions before it (Precup et al., 2000).
 
     ``w_{i,0:t} = prod_{u<=t} pi(a_u|s_u)/b(a_u|s_u)``, ``w_i = w_{i,0:H-1}``, ``G_i = sum_t gamma^t r_t``.
-    WIS is ``nan`` when no logged episode has positive weight.
+    WIS is ``nan`` when no logged episode has positive weight, and then a
+    :class:`NoSupportWarning` says so: ``pi`` takes, somewhere on every logged episode, an
+    action the behaviour policy never took there, so the log says nothing about ``pi``.
     """
     if method not in ("is", "wis", "pdis"):
         raise ValueError(f"method must be 'is', 'wis' or 'pdis', got {method!r}")
@@ -110,6 +118,11 @@ def importance_sampling(data: LoggedData, pi: Any, method: str = "wis", *, n_boo
         return float((u * w * G).sum() / tot) if tot > 0 else np.nan
 
     N = data.n_episodes
+    if not (w > 0).any():
+        warnings.warn(f"{method.upper()}: no logged episode has positive weight under pi (every one of the {N} "
+                      f"episodes contains an action pi never takes or b never took); the log carries no "
+                      f"information about pi" + ("; WIS is nan" if method == "wis" else "; the estimate is 0"),
+                      NoSupportWarning, stacklevel=2)
     reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, _rng(seed))
     return OPEEstimate(method, stat(np.ones(N)), _ess(w, np.ones(N)), lo, hi, N, reps)
 
@@ -170,10 +183,11 @@ def fitted_q_evaluation(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, n_b
     """
     table = policy_table(pi, data.n_states, data.n_actions)
     s0 = data.states[:, 0]
+    started = data.valid[:, 0]  # an episode that starts in a terminal state is worth 0 (its row is padding)
 
     def stat(u: np.ndarray | None) -> float:
         Q = _fqe_stack(data, table, u, unseen_q)
-        V0 = (table[s0] * Q[-1][s0]).sum(axis=1)
+        V0 = np.where(started, (table[s0] * Q[-1][s0]).sum(axis=1), 0.0)
         uu = np.ones(data.n_episodes) if u is None else u
         return float((uu * V0).sum() / uu.sum())
 

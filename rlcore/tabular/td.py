@@ -73,7 +73,7 @@ def td_control(
     method: str,
     n_episodes: int = 500,
     alpha: float = 0.5,
-    epsilon: Schedule = 0.1,
+    epsilon: Schedule | None = None,
     gamma: float = 0.99,
     seed: int | None = None,
     *,
@@ -105,8 +105,9 @@ def td_control(
         raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
     if not 0.0 <= gamma <= 1.0:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
-    if max_steps is not None and max_steps < 1:
-        raise ValueError(f"max_steps must be a positive integer or None, got {max_steps}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                  or max_steps < 1):
+        raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
     rng = np.random.default_rng(seed)
     explore = make_exploration(exploration, epsilon)
     explore.bind(n_states, n_actions, rng)
@@ -182,7 +183,7 @@ def td_control(
     return TDResult(Q=Q_arr, policy=greedy_policy(Q_arr), episode_returns=returns, episode_lengths=lengths)
 
 
-def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule = 0.1,
+def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule | None = None,
                gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
     """Q-learning (Watkins, 1989): off-policy TD control.
 
@@ -196,8 +197,9 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
         Number of episodes to learn from.
     alpha : float in (0, 1]
         Step size.
-    epsilon : float in [0, 1] or schedule ``episode -> epsilon``
-        Exploration rate of the default epsilon-greedy behaviour.
+    epsilon : float in [0, 1] or schedule ``episode -> epsilon``, optional
+        Exploration rate of the default epsilon-greedy behaviour (default 0.1); every
+        value a schedule gives is checked. An error with any other ``exploration``.
     gamma : float in [0, 1]
         Discount factor.
     seed : int, optional
@@ -216,7 +218,7 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
     return td_control(env, "q_learning", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
 
 
-def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule = 0.1,
+def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule | None = None,
           gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
     """SARSA (Rummery & Niranjan, 1994): on-policy TD control.
 
@@ -226,7 +228,7 @@ def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Sche
     return td_control(env, "sarsa", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
 
 
-def expected_sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule = 0.1,
+def expected_sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule | None = None,
                    gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
     """Expected SARSA (van Seijen et al., 2009): the next action is averaged out.
 

@@ -1,48 +1,13 @@
-"""The ``rlcore`` command: the tour of the book's tabular core, from the terminal.
-
-``rlcore demo``   solve and learn GridWorld and cliff walking, print a table, save figures
-``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
-``rlcore rlhf``   the miniature RLHF pipeline: SFT, preferences, reward model, PPO and DPO, judged by a gold reward
-``rlcore generate`` sample from a saved checkpoint (safetensors only), with latency and tokens per second
-``rlcore bench``  the benchmarks (see README)
-"""
+"""The bodies of the ``rlcore`` commands (the parser and ``main`` are in :mod:`rlcore.cli`)."""
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main"]
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors instead of a usage dump."""
-
-    def error(self, message: str):  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def _int_at_least(low: int, what: str):
-    """An argparse type: an integer ``>= low``, with a one-line error naming ``what`` was expected."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _int_at_least(1, "a positive integer")
-_seed = _int_at_least(0, "a seed (an integer >= 0)")
+__all__ = ["demo", "solve", "rlhf", "generate", "bench"]
 
 
 def _plural(n: int, word: str) -> str:
@@ -228,81 +193,3 @@ def bench(quick: bool, as_json: bool, suite: str) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from rlcore import LAYOUTS, __version__
-
-    parser = _Parser(prog="rlcore", description="The runnable companion to 'Reinforcement Learning for "
-                     "Large Language Models'.")
-    parser.add_argument("--version", action="version", version=f"rlcore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    p = sub.add_parser("demo", help="the tabular tour: plan, learn, compare; prints a table and saves figures",
-                       description="Solve a GridWorld with value and policy iteration, learn it with Q-learning "
-                       "and SARSA, compare both on cliff walking; print a table and write PNG figures.")
-    p.add_argument("--out", type=Path, default=Path("rlcore-demo"),
-                   help="folder for the figures (default: %(default)s)")
-    p.add_argument("--episodes", type=_positive_int, default=500, help="episodes per run (default: %(default)s)")
-    p.add_argument("--seeds", type=_positive_int, default=10, help="seeds per learner (default: %(default)s)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    p = sub.add_parser("solve", help="plan on a named GridWorld layout and print the greedy policy",
-                       description="Plan on a GridWorld layout and print its greedy policy as arrows.")
-    p.add_argument("--layout", choices=sorted(LAYOUTS), default="classic", help="layout (default: %(default)s)")
-    p.add_argument("--gamma", type=float, default=0.99, help="discount factor in [0, 1] (default: %(default)s)")
-    p.add_argument("--slip", type=float, default=0.0, help="slip probability in [0, 1] (default: %(default)s)")
-    p.add_argument("--method", choices=("value", "policy"), default="value", help="planner (default: %(default)s)")
-    p = sub.add_parser("rlhf", help="the miniature RLHF pipeline, end to end (about 10 s)",
-                       description="Pretrain a character LM, simulate preferences under a hidden gold reward, "
-                       "fit a reward model, train PPO against it and DPO on the pairs, and judge all three with "
-                       "the gold reward. Prints a table and writes figures.")
-    p.add_argument("--out", type=Path, default=Path("rlcore-rlhf"),
-                   help="folder for the figures (default: %(default)s)")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the whole run (default: %(default)s)")
-    p.add_argument("--json", action="store_true", help="print the numbers as JSON")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    p = sub.add_parser("generate", help="sample from a saved checkpoint, with latency and tokens per second",
-                       description="Load a CharLM from a safetensors checkpoint (rlcore.lm.save) and sample "
-                       "completions of the prompts in one batch.")
-    p.add_argument("--checkpoint", type=Path, required=True, help="a .safetensors file written by rlcore.lm.save")
-    p.add_argument("--prompt", action="append", default=None,
-                   help="a prompt (repeat for several; default: the empty prompt)")
-    p.add_argument("--n", type=_positive_int, default=4, help="completions per prompt (default: %(default)s)")
-    p.add_argument("--max-new-tokens", type=_positive_int, default=24,
-                   help="longest completion (default: %(default)s)")
-    p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature > 0 (default: %(default)s)")
-    p.add_argument("--top-k", type=_positive_int, default=None, help="keep the k most likely tokens (default: all)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus mass in (0, 1] (default: %(default)s)")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the sampler (default: %(default)s)")
-    p = sub.add_parser("bench", help="benchmarks: tabular, language, RLHF (rlcore and its peers side by side)",
-                       description="Run the benchmarks and print measured times and ratios. "
-                       "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
-    p.add_argument("--suite", choices=("tabular", "language", "rlhf", "all"), default="tabular",
-                   help="which benchmarks: the tabular core, the language model (about 5 minutes), the RLHF "
-                   "pipeline and toy, or all (default: %(default)s)")
-    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "demo":
-            return demo(args.out, args.episodes, args.seeds, progress=not args.no_progress)
-        if args.command == "solve":
-            return solve(args.layout, args.gamma, args.slip, args.method)
-        if args.command == "rlhf":
-            return rlhf(args.out, args.seed, args.json, progress=not args.no_progress)
-        if args.command == "bench":
-            return bench(args.quick, args.json, args.suite)
-        if args.command == "generate":
-            return generate(args.checkpoint, args.prompt or [""], args.n, args.max_new_tokens, args.temperature,
-                            args.top_k, args.top_p, args.seed)
-        parser.print_help(sys.stderr)
-        return 2
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"rlcore {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
