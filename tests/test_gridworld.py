@@ -106,3 +106,12 @@ def test_ansi_policy_arrows():
     env = GridWorld(["S.G"], step_reward=-1.0, goal_reward=0.0)
     policy = rlcore.value_iteration(env.mdp).policy
     assert env.ansi(policy).strip() == "→→G"
+
+
+def test_cells_off_the_grid_are_refused_not_wrapped():
+    env = GridWorld("classic")
+    H, W = env.cell_state.shape
+    for row, col in ((-1, -1), (0, -1), (H, 0), (0, W), (0.5, 0), (True, 0)):
+        with pytest.raises(ValueError, match="must be an integer in"):
+            env.state_of(row, col)
+    assert env.state_of(0, 0) == int(env.cell_state[0, 0])

@@ -283,3 +283,13 @@ def test_env_rewards_are_text_rewards():
     env = CharLanguageEnv("ab", 3, delayed_reward=lambda text: float(text == "ab"))
     assert isinstance(env.delayed_reward, TextReward)
     np.testing.assert_array_equal(env.delayed_reward(["ab", "ba"]), [1.0, 0.0])
+
+
+def test_decode_refuses_ids_outside_the_vocabulary():
+    from rlcore.envs.vocabulary import Vocabulary
+
+    v = Vocabulary("ab")
+    assert v.decode([0, 1, v.PAD, v.BOS, 0, v.EOS, 1]) == "aba"
+    for bad in ([-1], [v.n_tokens], [0, 99]):
+        with pytest.raises(ValueError, match="token ids must lie in"):
+            v.decode(bad)

@@ -255,3 +255,28 @@ def test_no_support_is_said_loudly():
     assert np.isnan(est.value)
     with pytest.warns(NoSupportWarning):
         assert importance_sampling(log, np.ones(2, dtype=int), "is", n_bootstrap=0).value == 0.0
+
+
+def test_nonsense_is_refused_not_computed(sepsis_setup):
+    m, opt, b = sepsis_setup
+    log = collect_logs(m.mdp, b, 50, seed=0)
+    for kw, match in ((dict(penalty=float("nan")), "penalty"), (dict(penalty=-1.0), "penalty"),
+                      (dict(tol=0.0), "tol"), (dict(tol=float("nan")), "tol"),
+                      (dict(max_iterations=0), "max_iterations"), (dict(max_iterations=2.5), "max_iterations"),
+                      (dict(unseen_q=float("-inf")), "unseen_q")):
+        with pytest.raises(ValueError, match=match):
+            fitted_q_iteration(log, mask=m.mask, **kw)
+    for smoothing in (float("nan"), -0.5, float("inf")):
+        with pytest.raises(ValueError, match="smoothing"):
+            behaviour_cloning(log, mask=m.mask, smoothing=smoothing)
+    S = m.mdp.n_states
+    with pytest.raises(ValueError, match="initial must be a probability vector"):
+        true_value(m.mdp, opt, 20, initial=np.full(S, 5 / 16))  # does not sum to 1: it used to give a number
+    with pytest.raises(ValueError, match="initial must be a probability vector"):
+        true_value(m.mdp, opt, 20, initial=np.full(S, np.nan))
+    bad = np.zeros(S, dtype=int)
+    bad[3] = -1  # would wrap round to the last action
+    with pytest.raises(ValueError, match=r"policy actions must lie in \[0, 7\], got -1 in state 3"):
+        soften_policy(bad, 8, 0.1)
+    with pytest.raises(ValueError, match="epsilon"):
+        soften_policy(np.zeros(S, dtype=int), 8, float("nan"))

@@ -192,8 +192,12 @@ class GridWorld(TabularEnv):
         return cls(rows, **kwargs)
 
     def state_of(self, row: int, col: int) -> int:
-        """State index of cell ``(row, col)`` (raises for walls)."""
-        s = int(self.cell_state[row, col])
+        """State index of cell ``(row, col)`` (raises for walls and for cells off the grid)."""
+        H, W = self.cell_state.shape
+        for name, v, n in (("row", row, H), ("col", col, W)):
+            if isinstance(v, bool) or int(v) != v or not 0 <= v < n:
+                raise ValueError(f"{name} must be an integer in [0, {n - 1}], got {v!r}")
+        s = int(self.cell_state[int(row), int(col)])
         if s < 0:
             raise ValueError(f"cell ({row}, {col}) is a wall and has no state")
         return s

@@ -65,6 +65,8 @@ class Vocabulary:
         out = []
         for i in ids:
             i = int(i)
+            if not 0 <= i < self.n_tokens:  # a negative id would silently wrap to the last character
+                raise ValueError(f"token ids must lie in [0, {self.n_tokens - 1}], got {i}")
             if i == self.EOS:
                 break
             if i < self.n_chars:

@@ -17,6 +17,7 @@ import numpy as np
 
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.policies import check_mask
+from rlcore.core.validation import check_probability_vector
 from rlcore.tabular.dp import as_policy_table, policy_evaluation, policy_table
 
 __all__ = ["LoggedData", "soften_policy", "collect_logs", "finite_horizon_values", "true_value", "check_support",
@@ -103,9 +104,12 @@ def soften_policy(policy: Any, n_actions: int, epsilon: float, mask: Any = None)
     policy = np.asarray(policy)
     if policy.ndim != 1 or not np.issubdtype(policy.dtype, np.integer):
         raise ValueError(f"policy must be an [S] integer action array, got shape {policy.shape}, dtype {policy.dtype}")
-    if not 0.0 <= epsilon <= 1.0:
+    if not 0.0 <= epsilon <= 1.0:  # also refuses NaN
         raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
     S = policy.shape[0]
+    if ((policy < 0) | (policy >= n_actions)).any():  # -1 would wrap round to the last action
+        s = int(np.flatnonzero((policy < 0) | (policy >= n_actions))[0])
+        raise ValueError(f"policy actions must lie in [0, {n_actions - 1}], got {int(policy[s])} in state {s}")
     mask = np.ones((S, n_actions), dtype=bool) if mask is None else check_mask(mask, S, n_actions)
     rows = np.arange(S)
     if not mask[rows, policy].all():
@@ -187,7 +191,7 @@ def true_value(mdp: TabularMDP, pi: Any, horizon: int | None = None, initial: An
     :func:`finite_horizon_values`, the quantity OPE on ``H``-step logs estimates; with
     ``horizon=None`` it is the infinite-horizon ``V^pi`` of :func:`rlcore.tabular.dp.policy_evaluation`.
     """
-    mu = mdp.initial if initial is None else np.asarray(initial, dtype=float)
+    mu = mdp.initial if initial is None else check_probability_vector(initial, mdp.n_states, "initial")
     if horizon is None:
         return float(mu @ policy_evaluation(mdp, pi).V)
     return float(mu @ finite_horizon_values(mdp, pi, horizon)[-1])

@@ -82,8 +82,14 @@ def fitted_q_iteration(data: LoggedData, *, mask: Any = None, pessimistic: bool 
     """
     S, A = data.n_states, data.n_actions
     mask = np.ones((S, A), dtype=bool) if mask is None else check_mask(mask, S, A)
-    if penalty < 0:
-        raise ValueError(f"penalty must be >= 0, got {penalty}")
+    if not (np.isfinite(penalty) and penalty >= 0):
+        raise ValueError(f"penalty must be a finite number >= 0, got {penalty}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a finite number > 0, got {tol}")
+    if isinstance(max_iterations, bool) or int(max_iterations) != max_iterations or max_iterations < 1:
+        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
+    if unseen_q is not None and not np.isfinite(unseen_q):
+        raise ValueError(f"unseen_q must be finite, got {unseen_q}")
     if unseen_q is None:
         if pessimistic:
             r_min = float(data.rewards[data.valid].min()) if data.valid.any() else 0.0
@@ -119,8 +125,8 @@ def behaviour_cloning(data: LoggedData, *, mask: Any = None, smoothing: float = 
     """
     S, A = data.n_states, data.n_actions
     mask = np.ones((S, A), dtype=bool) if mask is None else check_mask(mask, S, A)
-    if smoothing < 0:
-        raise ValueError(f"smoothing must be >= 0, got {smoothing}")
+    if not (np.isfinite(smoothing) and smoothing >= 0):
+        raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing}")
     N = data.counts().astype(float)
     c = np.where(mask, N + smoothing, 0.0)
     tot = c.sum(axis=1, keepdims=True)
