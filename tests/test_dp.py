@@ -160,7 +160,7 @@ def test_policy_iteration_undiscounted_starts_from_a_proper_policy():
 def test_improper_policy_with_gamma_one_raises_a_clear_error():
     env = GridWorld("sutton_4x4", step_reward=-1.0, goal_reward=-1.0, gamma=1.0)
     bump = np.zeros(env.mdp.n_states, dtype=int)  # always "up": the top row never terminates
-    with pytest.raises(ValueError, match="singular"):
+    with pytest.raises(ValueError, match="never does"):
         policy_evaluation(env.mdp, bump)
 
 
@@ -197,3 +197,28 @@ def test_value_iteration_scales_to_a_large_grid_quickly():
         res = value_iteration(env.mdp, tol=1e-6)
     assert res.converged
     assert bellman_optimality_residual(env.mdp, res.V) < 1e-5
+
+
+def test_a_never_terminating_policy_at_gamma_1_is_refused_even_when_rounding_hides_it():
+    """A 3-cycle whose probabilities sum to 1 only within rounding: the linear solve gave about -9e15."""
+    from rlcore.tabular.common import never_terminating
+
+    p = 0.1
+    P = np.zeros((4, 2, 4))
+    for s in range(3):
+        P[s, 0, (s + 1) % 3] = 1 - 2 * p  # action 0 cycles among 0, 1, 2 ...
+        P[s, 0, (s + 2) % 3] = p
+        P[s, 0, s] = p  # ... 0.8 + 0.1 + 0.1, which is 1 only up to rounding
+        P[s, 1, 3] = 1.0  # action 1 goes to the terminal state 3
+    P[3, :, 3] = 1.0
+    mdp = TabularMDP.from_dense(P, -np.ones((4, 2)), gamma=1.0, terminal=[False, False, False, True])
+    cycle = np.zeros(4, dtype=int)
+    table = np.eye(2)[cycle]
+    assert never_terminating(mdp, table).tolist() == [True, True, True, False]
+    with pytest.raises(ValueError, match="from 3 state"):
+        policy_evaluation(mdp, cycle)
+    exits = np.ones(4, dtype=int)
+    assert not never_terminating(mdp, np.eye(2)[exits]).any()
+    np.testing.assert_allclose(policy_evaluation(mdp, exits).V, [-1, -1, -1, 0])
+    mixed = np.array([[0.5, 0.5]] * 4)  # terminates with probability 1: proper, value -2 per state
+    np.testing.assert_allclose(policy_evaluation(mdp, mixed).V[:3], [-2, -2, -2], atol=1e-9)

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from rlcore.core.mdp import TabularMDP
 
-__all__ = ['ConvergenceWarning', 'DPResult', 'policy_table', 'as_policy_table']
+__all__ = ['ConvergenceWarning', 'DPResult', 'policy_table', 'as_policy_table', 'never_terminating']
 
 
 class ConvergenceWarning(UserWarning):
@@ -113,3 +113,28 @@ def _fixed_point(sweep, V: np.ndarray, tol: float, max_iterations: int, progress
     if not converged:
         _warn(name, len(history), history[-1], tol)
     return V, np.asarray(history), converged
+
+
+def never_terminating(mdp: TabularMDP, pi_table: np.ndarray) -> np.ndarray:
+    """States from which ``pi`` can never end the episode, ``[S]`` bool.
+
+    A state is stuck when no path of positive probability under ``pi`` reaches a
+    terminating transition or a terminal state. The test is structural (a graph
+    search), so rounding cannot hide it; at ``gamma = 1`` these states have no finite value.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import breadth_first_order
+
+    S = mdp.n_states
+    pos = (pi_table[:, :, None] > 0) & (mdp.prob > 0)
+    ends = (pos & mdp.done).any(axis=(1, 2)) | mdp.terminal
+    go = pos & ~mdp.done
+    src = np.broadcast_to(np.arange(S)[:, None, None], go.shape)[go]
+    dst = mdp.next_state[go]
+    # reversed edges s' -> s, plus a virtual node S pointing at every state that can end
+    rows = np.concatenate([dst, np.full(int(ends.sum()), S)])
+    cols = np.concatenate([src, np.flatnonzero(ends)])
+    graph = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(S + 1, S + 1))
+    reached = np.zeros(S + 1, dtype=bool)
+    reached[breadth_first_order(graph, S, directed=True, return_predecessors=False)] = True
+    return ~reached[:S]

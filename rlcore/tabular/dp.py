@@ -27,6 +27,7 @@ from rlcore.tabular.common import (  # noqa: F401 (re-exported)
     _fixed_point,
     _warn,
     as_policy_table,
+    never_terminating,
     policy_table,
 )
 
@@ -66,6 +67,14 @@ def policy_evaluation(
         import scipy.sparse as sp
         import scipy.sparse.linalg as spla
 
+        if mdp.gamma == 1.0:
+            stuck = np.flatnonzero(never_terminating(mdp, table))
+            if stuck.size:
+                name = mdp.state_names[stuck[0]]
+                raise ValueError(f"with gamma = 1 the policy must reach a terminal state from every state; from "
+                                 f"{stuck.size} state(s), {name} among them, it never does, so V^pi is not finite "
+                                 f"(give the MDP a horizon or gamma < 1, or use method='iterative' to see it "
+                                 f"diverge)")
         M = mdp.policy_matrix(table)  # gamma P^pi, terminating transitions removed
         with warnings.catch_warnings():
             warnings.simplefilter("error", spla.MatrixRankWarning)
