@@ -293,3 +293,18 @@ def test_decode_refuses_ids_outside_the_vocabulary():
     for bad in ([-1], [v.n_tokens], [0, 99]):
         with pytest.raises(ValueError, match="token ids must lie in"):
             v.decode(bad)
+
+
+def test_state_count_is_the_geometric_sum_and_construction_is_fast():
+    import time
+
+    from rlcore.envs.language import CharLanguageEnv, state_count
+
+    for n in (1, 2, 3, 27):
+        for T in (1, 2, 5, 13):
+            assert state_count(n, T) == sum(n**t for t in range(T + 1))
+            assert state_count(n, T, window=3) == sum(n**t for t in range(min(3, T) + 1))
+    start = time.perf_counter()
+    env = CharLanguageEnv("abcdefghijklmnopqrstuvwxyz ", 3000)  # took about 40 s when the sum was a loop
+    assert time.perf_counter() - start < 2.0
+    assert env.n_states == state_count(27, 3000) == sum(27**t for t in range(3001))

@@ -82,7 +82,8 @@ def state_count(n_chars: int, max_len: int, window: int | None = None) -> int:
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
     T = max_len if window is None else min(window, max_len)
-    return sum(n_chars**t for t in range(T + 1))
+    # the geometric sum in closed form: one big-integer power instead of T + 1 of them
+    return T + 1 if n_chars == 1 else (n_chars ** (T + 1) - 1) // (n_chars - 1)
 
 
 class CharLanguageEnv(gym.Env):
@@ -162,7 +163,10 @@ class CharLanguageEnv(gym.Env):
         else:
             self.observation_space = spaces.MultiDiscrete([self.vocab.n_tokens] * (self.max_len + 1))
         T = self.max_len if self.window is None else min(self.window, self.max_len)
-        self._offset = [sum(n**i for i in range(t)) for t in range(T + 2)]
+        self._offset, power = [0], 1  # offset(t) = sum_{j<t} n^j, accumulated: linear, not cubic, in T
+        for _ in range(T + 1):
+            self._offset.append(self._offset[-1] + power)
+            power *= n
         self.text = ""
         self._done = True
 
