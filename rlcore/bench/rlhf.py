@@ -21,6 +21,7 @@ from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import contains_word, length_constraint, lexicon_score, weighted_sum
 from rlcore.lm import DEFAULT_CHARS, CharLM, PPOConfig, load_corpus, ppo, pretrain, sample, score
 from rlcore.lm.kl import kl_to_reference
+from rlcore.lm.metrics import win_rate
 from rlcore.rlhf import (
     DPOConfig,
     Labeller,
@@ -53,7 +54,7 @@ def evaluate(model: CharLM, sft: CharLM, gold: Any, n: int = 256, seed: int = 0)
     base = sample(sft, PROMPTS, n, MAX_LEN, generator=torch.Generator().manual_seed(seed + 1), max_len=MAX_LEN)
     r, r0 = gold(ro.full_texts), gold(base.full_texts)
     kl = kl_to_reference(score(model, ro)[0], score(sft, ro)[0], ro.mask)
-    return {"gold": float(r.mean()), "kl": float(kl.mean()), "win_rate": float(((r > r0) + 0.5 * (r == r0)).mean())}
+    return {"gold": float(r.mean()), "kl": float(kl.mean()), "win_rate": win_rate(r, r0)}
 
 
 def run_pipeline(seed: int = 0, pretrain_steps: int = 400, n_pairs: int = 300, ppo_iterations: int = 40,
