@@ -280,3 +280,18 @@ def test_nonsense_is_refused_not_computed(sepsis_setup):
         soften_policy(bad, 8, 0.1)
     with pytest.raises(ValueError, match="epsilon"):
         soften_policy(np.zeros(S, dtype=int), 8, float("nan"))
+
+
+def test_results_print_a_short_summary(sepsis_setup):
+    from rlcore import GridWorld, q_learning, value_iteration
+
+    m, opt, b = sepsis_setup
+    log = collect_logs(m.mdp, b, 30, seed=0)
+    env = GridWorld("classic")
+    objects = [value_iteration(env.mdp), q_learning(env, n_episodes=3, seed=0, max_steps=50), log,
+               fitted_q_iteration(log, mask=m.mask), evaluate_offline(log, opt, ("wis",), n_bootstrap=5)["wis"]]
+    for obj in objects:
+        text = repr(obj)
+        assert len(text) < 160 and "array(" not in text and "\n" not in text, text
+    assert "converged=True" in repr(objects[0]) and "30 episodes" in repr(objects[2])
+    assert "bootstrap interval [" in repr(objects[4])

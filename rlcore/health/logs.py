@@ -66,6 +66,11 @@ class LoggedData:
     def n_episodes(self) -> int:
         return self.states.shape[0]
 
+    def __repr__(self) -> str:
+        return (f"LoggedData({self.n_episodes} episodes of at most {self.horizon} steps (mean "
+                f"{self.lengths.mean():.1f}), {self.n_states} states x {self.n_actions} actions, "
+                f"gamma={self.gamma:g})")
+
     @property
     def lengths(self) -> np.ndarray:
         """Steps per episode, ``[N]``."""

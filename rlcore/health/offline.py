@@ -63,6 +63,11 @@ class OfflineResult:
     counts: np.ndarray
     iterations: int
 
+    def __repr__(self) -> str:
+        seen = int((self.counts.sum(axis=1) > 0).sum())
+        return (f"OfflineResult({self.pi.shape[0]} states x {self.pi.shape[1]} actions, {self.iterations} "
+                f"iterations, {seen} states seen in the log)")
+
 
 def fitted_q_iteration(data: LoggedData, *, mask: Any = None, pessimistic: bool = True,
                        unseen_q: float | None = None, penalty: float = 0.0, tol: float = 1e-8,

@@ -62,6 +62,12 @@ class OPEEstimate:
     n_episodes: int
     bootstrap: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
+    def __repr__(self) -> str:
+        interval = (f"bootstrap interval [{self.ci_low:.4g}, {self.ci_high:.4g}]"
+                    if np.isfinite(self.ci_low) and np.isfinite(self.ci_high) else "no bootstrap interval")
+        return (f"OPEEstimate({self.method}: {self.value:.4g}, {interval}, ESS {self.ess:.1f} of "
+                f"{self.n_episodes} episodes)")
+
 
 def _ratios(data: LoggedData, table: np.ndarray) -> np.ndarray:
     """Per-step ratios ``rho_t = pi(a_t|s_t) / b(a_t|s_t)`` (1 after the episode ended), ``[N, H]``."""

@@ -45,6 +45,11 @@ class DPResult:
     converged: bool
     history: np.ndarray = field(repr=False)
 
+    def __repr__(self) -> str:
+        S, A = self.Q.shape
+        return (f"DPResult({S} states x {A} actions, {self.iterations} iterations, converged={self.converged}, "
+                f"V in [{self.V.min():.4g}, {self.V.max():.4g}])")
+
 
 def policy_table(pi: Any, n_states: int, n_actions: int, name: str = "pi") -> np.ndarray:
     """Validate ``pi`` and return it as an ``[S, A]`` table ``pi[s, a] = pi(a|s)``.

@@ -56,6 +56,13 @@ class TDResult:
         """Greedy state values ``max_a Q(s, a)``."""
         return self.Q.max(axis=1)
 
+    def __repr__(self) -> str:
+        n = len(self.episode_returns)
+        last = self.episode_returns[-min(n, 100):]
+        return (f"TDResult({self.Q.shape[0]} states x {self.Q.shape[1]} actions, {n} episodes, "
+                f"mean return of the last {len(last)}: {last.mean():.4g}, "
+                f"mean length {self.episode_lengths.mean():.1f})")
+
 
 _METHODS = ("q_learning", "sarsa", "expected_sarsa")
 
