@@ -96,3 +96,31 @@ def test_generate_samples_a_checkpoint_reproducibly(tmp_path, capsys):
     assert pairs == [ln for ln in second.splitlines() if " -> " in ln]  # same seed, same texts
     bad = run("generate", "--checkpoint", str(tmp_path / "weights.pt"))
     assert bad.returncode == 2 and "must be a .safetensors file" in bad.stderr
+
+
+def test_train_runs_on_one_process_and_saves_a_checkpoint(tmp_path, capsys):
+    import json
+
+    from rlcore.lm import CharLM, load, save
+
+    init = tmp_path / "init.safetensors"
+    save(CharLM(seed=0, embed_dim=8, hidden_dim=16), init)
+    out = tmp_path / "trained.safetensors"
+    assert main(["train", "ppo", "--iterations", "2", "--batch-size", "8", "--init", str(init), "--out", str(out),
+                 "--json", "--no-progress"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["world_size"] == 1 and summary["samples"] == 16 and summary["samples_per_second"] > 0
+    trained, start = load(out), load(init)
+    assert any(not (a == b).all() for a, b in zip(trained.parameters(), start.parameters()))
+
+
+def test_train_and_generate_refuse_devices_they_cannot_use():
+    for args in (("train", "ppo", "--device", "banana"), ("train", "dpo", "--device", "cuda:0"),
+                 ("generate", "--checkpoint", "x.safetensors", "--device", "meta")):
+        res = run(*args)
+        if "cuda" in args and "no CUDA device" not in res.stderr:  # pragma: no cover - a GPU machine
+            continue
+        assert res.returncode == 2 and "--device" in res.stderr and "Traceback" not in res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1
+    res = run("train", "ppo", "--out", "model.pt")
+    assert res.returncode == 2 and "--out must name a .safetensors file" in res.stderr

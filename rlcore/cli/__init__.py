@@ -4,16 +4,19 @@
 ``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
 ``rlcore rlhf``   the miniature RLHF pipeline: SFT, preferences, reward model, PPO and DPO, judged by a gold reward
 ``rlcore generate`` sample from a saved checkpoint (safetensors only), with latency and tokens per second
+``rlcore train``  PPO, GRPO or DPO on the language MDP, on one process or data-parallel (``--nproc-per-node``)
 ``rlcore bench``  the benchmarks (see README)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from rlcore.cli.commands import bench, demo, generate, rlhf, solve
+from rlcore.cli.train import launch, train
 
 __all__ = ["main", "build_parser"]
 
@@ -40,8 +43,36 @@ def _int_at_least(low: int, what: str):
     return parse
 
 
+def _device(text: str) -> str:
+    """An argparse type: a torch device string that names a device this machine has."""
+    import torch
+
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a torch device such as 'cpu' or 'cuda:0', got {text!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"device {text!r} asked for, but this machine has no CUDA device")
+    if dev.type not in ("cpu", "cuda", "mps", "xpu"):
+        raise argparse.ArgumentTypeError(f"expected a device to compute on (cpu, cuda, mps, xpu), got {text!r}")
+    return text
+
+
 _positive_int = _int_at_least(1, "a positive integer")
 _seed = _int_at_least(0, "a seed (an integer >= 0)")
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """``argv`` minus ``--nproc-per-node N`` (each process of the launched job runs the rest)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--nproc-per-node":
+            skip = True
+        elif not a.startswith("--nproc-per-node="):
+            out.append(a)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,12 +118,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_positive_int, default=None, help="keep the k most likely tokens (default: all)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus mass in (0, 1] (default: %(default)s)")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the sampler (default: %(default)s)")
-    p = sub.add_parser("bench", help="benchmarks: tabular, language, RLHF (rlcore and its peers side by side)",
+    p.add_argument("--device", type=_device, default="cpu", help="torch device to sample on (default: %(default)s)")
+    p = sub.add_parser("train", help="PPO, GRPO or DPO on one process, or data-parallel with torchrun",
+                       description="Train from the pretrained LM on the easy language task; with --nproc-per-node N "
+                                   "the command reruns itself under torchrun on N processes (DDP, gloo on CPU).")
+    p.add_argument("trainer", choices=("ppo", "grpo", "dpo"), help="the trainer")
+    p.add_argument("--nproc-per-node", type=_positive_int, default=1,
+                   help="processes on this machine, each training its share of every batch (default: %(default)s)")
+    p.add_argument("--iterations", type=_positive_int, default=20,
+                   help="PPO/GRPO iterations, or DPO epochs (default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive_int, default=32,
+                   help="global batch: completions (PPO, GRPO) or pairs (DPO) per step (default: %(default)s)")
+    p.add_argument("--gradient-accumulation-steps", type=_positive_int, default=1,
+                   help="micro-batches each process accumulates per step (default: %(default)s)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the run (default: %(default)s)")
+    p.add_argument("--pretrain-steps", type=_positive_int, default=200,
+                   help="pretraining steps of the starting LM, when --init is not given (default: %(default)s)")
+    p.add_argument("--hidden-dim", type=_positive_int, default=64,
+                   help="GRU width of the pretrained starting LM (default: %(default)s, about 20k parameters)")
+    p.add_argument("--init", type=Path, default=None, help="start from this .safetensors checkpoint instead")
+    p.add_argument("--out", type=Path, default=None, help="write the trained model here (.safetensors; rank 0)")
+    p.add_argument("--device", type=_device, default="cpu", help="torch device of every process (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p = sub.add_parser("bench", help="benchmarks: tabular, language, RLHF, scale (rlcore and its peers side by side)",
                        description="Run the benchmarks and print measured times and ratios. "
                        "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
-    p.add_argument("--suite", choices=("tabular", "language", "rlhf", "all"), default="tabular",
+    p.add_argument("--suite", choices=("tabular", "language", "rlhf", "scale", "all"), default="tabular",
                    help="which benchmarks: the tabular core, the language model (about 5 minutes), the RLHF "
-                   "pipeline and toy, or all (default: %(default)s)")
+                   "pipeline and toy, data-parallel scaling (1 vs 2 processes), or all (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
@@ -110,9 +164,16 @@ def main(argv: list[str] | None = None) -> int:
             return rlhf(args.out, args.seed, args.json, progress=not args.no_progress)
         if args.command == "bench":
             return bench(args.quick, args.json, args.suite)
+        if args.command == "train":
+            if args.nproc_per_node > 1 and "LOCAL_RANK" not in os.environ:
+                argv = sys.argv[1:] if argv is None else list(argv)
+                return launch(_without_nproc(argv), args.nproc_per_node)
+            return train(args.trainer, args.iterations, args.batch_size, args.gradient_accumulation_steps, args.seed,
+                         args.pretrain_steps, args.hidden_dim, args.init, args.out, args.device, args.json,
+                         progress=not args.no_progress)
         if args.command == "generate":
             return generate(args.checkpoint, args.prompt or [""], args.n, args.max_new_tokens, args.temperature,
-                            args.top_k, args.top_p, args.seed)
+                            args.top_k, args.top_p, args.seed, args.device)
         parser.print_help(sys.stderr)
         return 2
     except (ValueError, TypeError, FileNotFoundError) as exc:

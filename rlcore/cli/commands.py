@@ -151,7 +151,7 @@ def rlhf(out: Path, seed: int, as_json: bool, progress: bool) -> int:
 
 
 def generate(checkpoint: Path, prompts: list[str], n: int, max_new_tokens: int, temperature: float,
-             top_k: int | None, top_p: float, seed: int) -> int:
+             top_k: int | None, top_p: float, seed: int, device: str = "cpu") -> int:
     """Sample ``n`` completions per prompt from a checkpoint in one batch; print them and the speed."""
     import torch
 
@@ -160,7 +160,7 @@ def generate(checkpoint: Path, prompts: list[str], n: int, max_new_tokens: int, 
 
     if checkpoint.suffix != ".safetensors":
         raise ValueError(f"checkpoint must be a .safetensors file written by rlcore.lm.save, got {checkpoint}")
-    model = load(checkpoint)
+    model = load(checkpoint).to(device)
     g = torch.Generator(device=model.device).manual_seed(seed)
     start = time.perf_counter()
     ro = sample(model, prompts, n, max_new_tokens, temperature, top_k, top_p, generator=g)
@@ -189,6 +189,10 @@ def bench(quick: bool, as_json: bool, suite: str) -> int:
         from rlcore.bench.rlhf import run_rlhf
 
         results += run_rlhf(quick=quick)
+    if suite in ("scale", "all"):
+        from rlcore.bench.scale import run_scale
+
+        results += run_scale(quick=quick)
     print(to_json(results) if as_json else format_table(results))
     return 0
 

@@ -4,7 +4,8 @@ One idea per module: ``model`` (the GRU policy with a value head), ``rollout``
 (sampling and scoring completions of prompts), ``rewards`` (the env's rewards
 for a batch), ``exact`` (exact sums on an enumerable toy), ``kl`` (``k1``/``k2``/``k3``),
 ``losses``, ``config``, ``training`` (what the trainers share), ``reinforce``,
-``ppo``, ``pretrain``, ``checkpoint``, ``sweep``. Importing this package
+``ppo``, ``parallel`` (data parallelism on torch.distributed), ``pretrain``, ``checkpoint``,
+``sweep``, ``budget``, ``metrics``. Importing this package
 imports torch.
 """
 

@@ -60,7 +60,7 @@ RULES: dict[str, tuple[Any, str]] = {
     "temperature": _real(0, open_low=True), "top_k": _integer(1, none=True), "top_p": _real(0, 1, open_low=True),
     "max_grad_norm": _real(0, open_low=True, none=True), "time_limit": _real(0, open_low=True, none=True),
     "kl_target": _real(0, open_low=True, none=True), "kl_horizon": _integer(1),
-    "missing_eos_penalty": _real(0, none=True),
+    "missing_eos_penalty": _real(0, none=True), "gradient_accumulation_steps": _integer(1),
 }
 """``field name -> (check, what is allowed)``, shared by every trainer config."""
 
@@ -107,6 +107,10 @@ class SamplingConfig:
     """seeds every random draw of the trainer (a ``torch.Generator``)"""
     time_limit: float | None = None
     """stop after this many seconds of training (None: no limit)"""
+    gradient_accumulation_steps: int = 1
+    """micro-batches each process samples and back-propagates before one optimiser step: the batch is
+    ``world_size x gradient_accumulation_steps`` micro-batches, each drawn by its own random stream
+    (:mod:`rlcore.lm.parallel`), so one process accumulating two equals two processes with one each"""
 
     def __post_init__(self) -> None:
         validate_config(self)

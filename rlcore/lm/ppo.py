@@ -35,7 +35,7 @@ from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import Rollout, score
 from rlcore.lm.training import (
     PGResult,
-    optimizer_step,
+    accumulated_step,
     sample_batch,
     start_training,
     token_kl,
@@ -70,7 +70,7 @@ def _score_rows(model: CharLM, ro: Rollout, idx: torch.Tensor, temperature: floa
 
 @torch.no_grad()
 def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, generator: torch.Generator,
-            kl_coef: float | None = None) -> Batch:
+            kl_coef: float | None = None, rows: int | None = None) -> Batch:
     """Sample a batch, score it, apply the KL penalty and compute GAE.
 
     With ``kl_penalty="reward"``: ``r_t = r_task_t - kl_coef * k(log pi_old, log pi_ref)_t``;
@@ -81,10 +81,11 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
     first epoch's order, so the first minibatch has ratio exactly 1 and a
     reference equal to the policy gives a KL of exactly 0. ``kl_coef`` overrides the
     config's (the adaptive controller's current value); ``missing_eos_penalty`` is
-    subtracted at the last token of every completion that has no ``EOS``.
+    subtracted at the last token of every completion that has no ``EOS``; ``rows`` (default
+    ``batch_size``) is the size of this (micro-)batch.
     """
     beta = cfg.kl_coef if kl_coef is None else kl_coef
-    ro = sample_batch(model, env, cfg, generator)
+    ro = sample_batch(model, env, cfg, generator, rows)
     mask = ro.mask
     B, L = mask.shape
     order = torch.randperm(B, generator=generator, device=generator.device)
@@ -143,12 +144,15 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
     coefficient follows :class:`rlcore.lm.kl.AdaptiveKLController`. ``history`` also
     carries TRL's names (``objective/kl``, ``objective/entropy``, ``objective/rlhf_reward``,
     ``policy/approxkl``, ``policy/clipfrac``, ``val/clipfrac``). ``model`` is trained in
-    place; ``ref_model`` defaults to a frozen copy of the initial model.
+    place; ``ref_model`` defaults to a frozen copy of the initial model. Under ``torchrun`` (or with
+    ``gradient_accumulation_steps > 1``) every micro-batch is collected, whitened and cut into
+    minibatches on its own, each minibatch step follows the mean of the micro-batches' losses,
+    and the early stop reads ``approx_kl`` averaged over all of them (:mod:`rlcore.lm.parallel`).
     """
     cfg = config or PPOConfig()
     if not isinstance(cfg, PPOConfig):
         raise ValueError(f"config must be a PPOConfig, got {type(cfg).__name__}")
-    g, ref, opt = start_training(model, env, cfg, ref_model, adam_eps=1e-5)
+    tr = start_training(model, env, cfg, ref_model, adam_eps=1e-5, uses_value_head=True)
     keys = ("reward", "kl_ref", "entropy", "length", "approx_kl", "clipfrac", "pg_loss", "value_loss",
             "explained_variance", "epochs", "first_ratio_dev", "first_approx_kl", "first_clipfrac", "time",
             "objective/kl", "objective/entropy", "objective/rlhf_reward", "objective/kl_coef", "policy/approxkl",
@@ -158,18 +162,21 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
         raise ValueError("PPOConfig.kl_target needs a starting kl_coef > 0 for the adaptive controller to scale")
     controller = AdaptiveKLController(cfg.kl_coef, cfg.kl_target, cfg.kl_horizon) if cfg.kl_target else None
     start = time.perf_counter()
-    batch = None
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="ppo", leave=False):
+    batches: list[Batch] = []
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="ppo", leave=False):
         beta = controller.value if controller is not None else cfg.kl_coef
-        batch = collect(model, env, cfg, ref, g, beta)
+        batches = [collect(model, env, cfg, tr.ref, g, beta, tr.rows) for g in tr.generators]
         model.eval()  # no dropout in CharLM; eval keeps scoring identical to collection
         per_mb: list[dict[str, float]] = []
         epochs_done, stop = 0, False
         for epoch in range(cfg.num_ppo_epochs):
-            order = batch.order if epoch == 0 else torch.randperm(len(batch.order), generator=g, device=g.device)
-            for idx in _minibatches(order, cfg.num_mini_batches):
-                loss, st = ppo_loss(model, batch, idx, cfg, beta)
-                optimizer_step(opt, model, loss, cfg.max_grad_norm)
+            chunks = [_minibatches(b.order if epoch == 0 else torch.randperm(tr.rows, generator=g, device=g.device),
+                                   cfg.num_mini_batches) for b, g in zip(batches, tr.generators)]
+            for k in range(len(chunks[0])):
+                items = [(b, c[k]) for b, c in zip(batches, chunks)]
+                st = tr.mean_stats(accumulated_step(tr.opt, tr.net, items,
+                                                    lambda net, it, beta=beta: ppo_loss(net, it[0], it[1], cfg, beta),
+                                                    cfg.max_grad_norm))
                 per_mb.append(st)
                 if cfg.target_kl is not None and st["approx_kl"] > cfg.target_kl:
                     stop = True
@@ -182,27 +189,31 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
             hist[f"first_{k}"].append(first[k])
         for k in ("approx_kl", "clipfrac", "pg_loss", "value_loss", "entropy"):
             hist[k].append(float(np.mean([s[k] for s in per_mb])))
-        mask = batch.rollout.mask
         hist["epochs"].append(epochs_done)
-        hist["reward"].append(float(batch.task_rewards.sum(1).mean()))
-        hist["kl_ref"].append(float(token_kl(batch.old_logprobs, batch.ref_logprobs, mask,
-                                             cfg.kl_estimator).sum(1).mean()))
-        hist["length"].append(float(batch.rollout.lengths.float().mean()))
-        hist["explained_variance"].append(explained_variance(batch.old_values, batch.returns, mask))
+        reward, kl_ref, length, ev, ent = (tr.mean(v) for v in zip(*[(
+            float(b.task_rewards.sum(1).mean()),
+            float(token_kl(b.old_logprobs, b.ref_logprobs, b.rollout.mask, cfg.kl_estimator).sum(1).mean()),
+            float(b.rollout.lengths.float().mean()),
+            explained_variance(b.old_values, b.returns, b.rollout.mask),
+            float(-b.old_logprobs.sum(1).mean())) for b in batches]))
+        hist["reward"].append(reward)
+        hist["kl_ref"].append(kl_ref)
+        hist["length"].append(length)
+        hist["explained_variance"].append(ev)
         # the same quantities under the names TRL logs them
-        hist["objective/kl"].append(hist["kl_ref"][-1])
-        hist["objective/entropy"].append(float(-batch.old_logprobs.sum(1).mean()))
-        hist["objective/rlhf_reward"].append(hist["reward"][-1] - beta * hist["kl_ref"][-1])
+        hist["objective/kl"].append(kl_ref)
+        hist["objective/entropy"].append(ent)
+        hist["objective/rlhf_reward"].append(reward - beta * kl_ref)
         hist["objective/kl_coef"].append(beta)
         hist["policy/approxkl"].append(hist["approx_kl"][-1])
         hist["policy/clipfrac"].append(hist["clipfrac"][-1])
         hist["val/clipfrac"].append(float(np.mean([s["vf_clipfrac"] for s in per_mb])))
         if controller is not None:
-            controller.update(hist["kl_ref"][-1], len(batch.rollout))
+            controller.update(kl_ref, cfg.batch_size)
         hist["time"].append(time.perf_counter() - start)
-        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
             break
     model.eval()
-    samples = batch.rollout.texts if batch is not None else []
+    samples = batches[0].rollout.texts if batches else []
     return PGResult(model, {k: np.asarray(v, dtype=float) for k, v in hist.items()}, cfg,
                     time.perf_counter() - start, samples)

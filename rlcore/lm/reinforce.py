@@ -29,8 +29,8 @@ from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import (
     PGResult,
+    accumulated_step,
     generator_for,
-    optimizer_step,
     sample_batch,
     start_training,
     token_kl,
@@ -68,18 +68,17 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
         raise ValueError(f"config must be a ReinforceConfig, got {type(cfg).__name__}")
     if cfg.baseline == "value" and model.value is None:
         raise ValueError("ReinforceConfig.baseline='value' needs a model with a value head")
-    g, ref, opt = start_training(model, env, cfg, ref_model)
+    tr = start_training(model, env, cfg, ref_model, uses_value_head=cfg.baseline == "value")
     hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl_ref", "entropy", "length", "loss", "time")}
     start = time.perf_counter()
-    ro = None
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="reinforce", leave=False):
-        ro = sample_batch(model, env, cfg, g)
+    rollouts = []
+
+    def micro_batch_loss(net, ro):
         mask = ro.mask
         task_r = rollout_rewards(env, ro)
-        model.train()
-        logp, values, ent = score(model, ro)
+        logp, values, ent = score(net, ro)
         with torch.no_grad():
-            ref_logp = score(ref, ro)[0]
+            ref_logp = score(tr.ref, ro)[0]
         kl_tok = token_kl(logp, ref_logp, mask, cfg.kl_estimator)
         rewards = task_r.to(logp.dtype)
         if cfg.kl_penalty == "reward":
@@ -96,18 +95,22 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
             loss = loss + cfg.kl_coef * aggregate(kl_tok, mask, cfg.loss_agg)
         if cfg.baseline == "value":
             loss = loss + cfg.vf_coef * clipped_value_loss(values, values.detach(), G, mask, None, cfg.loss_agg)
-        optimizer_step(opt, model, loss, cfg.max_grad_norm)
-        hist["reward"].append(float(task_r.sum(1).mean()))
-        hist["kl_ref"].append(float(kl_tok.detach().sum(1).mean()))
-        hist["entropy"].append(float(masked_mean(ent.detach(), mask)))
-        hist["length"].append(float(ro.lengths.float().mean()))
-        hist["loss"].append(float(loss.detach()))
-        hist["time"].append(time.perf_counter() - start)
-        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+        return loss, {"reward": float(task_r.sum(1).mean()), "kl_ref": float(kl_tok.detach().sum(1).mean()),
+                      "entropy": float(masked_mean(ent.detach(), mask)), "length": float(ro.lengths.float().mean()),
+                      "loss": float(loss.detach())}
+
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="reinforce",
+                  leave=False):
+        rollouts = tr.sample(model, env, cfg)
+        model.train()
+        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
+        for k in hist:
+            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
+        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
             break
     model.eval()
     return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
-                    ro.texts if ro is not None else [])
+                    rollouts[0].texts if rollouts else [])
 
 
 def _grad_vector(model: nn.Module) -> torch.Tensor:

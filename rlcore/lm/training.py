@@ -6,6 +6,7 @@ Book: *RL for large language models*, "Policy gradients".
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,11 @@ from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import SamplingConfig
 from rlcore.lm.kl import kl_estimate
 from rlcore.lm.model import CharLM
+from rlcore.lm.parallel import World, micro_batch_rows, reduce_mean, replicate, stream_generators, sync_context, world
 from rlcore.lm.rollout import Rollout, sample
 
 __all__ = ["PGResult", "frozen_copy", "sample_batch", "token_kl", "optimizer_step", "check_model_env", "generator_for",
-           "start_training"]
+           "Training", "start_training", "accumulated_step"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,12 @@ def frozen_copy(model: CharLM) -> CharLM:
     return ref
 
 
-def sample_batch(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, generator: torch.Generator) -> Rollout:
-    """``batch_size / num_generations`` prompts drawn uniformly from ``env.prompts``, each completed
-    ``num_generations`` times up to the env's length limit (so every row ends where the env ends)."""
-    n_prompts = cfg.batch_size // cfg.num_generations
+def sample_batch(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, generator: torch.Generator,
+                 rows: int | None = None) -> Rollout:
+    """``rows / num_generations`` prompts (``rows`` defaults to ``batch_size``) drawn uniformly from
+    ``env.prompts``, each completed ``num_generations`` times up to the env's length limit (so every
+    row ends where the env ends)."""
+    n_prompts = (cfg.batch_size if rows is None else rows) // cfg.num_generations
     if len(env.prompts) == 1:
         prompts = list(env.prompts) * n_prompts
     else:
@@ -93,11 +97,7 @@ def token_kl(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor, est
 def optimizer_step(opt: torch.optim.Optimizer, model: nn.Module, loss: torch.Tensor,
                    max_grad_norm: float | None) -> None:
     """``zero_grad``, ``backward``, optional gradient-norm clipping, ``step``."""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    if max_grad_norm is not None:
-        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-    opt.step()
+    accumulated_step(opt, model, [None], lambda net, _: (loss, {}), max_grad_norm)
 
 
 def generator_for(model: CharLM, seed: int) -> torch.Generator:
@@ -105,13 +105,73 @@ def generator_for(model: CharLM, seed: int) -> torch.Generator:
     return torch.Generator(device=model.device).manual_seed(seed)
 
 
-def start_training(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, ref_model: CharLM | None,
-                   adam_eps: float = 1e-8) -> tuple[torch.Generator, CharLM, torch.optim.Optimizer]:
-    """What every trainer does first: check the vocabulary, seed the generator, fix the reference, build Adam.
+@dataclass
+class Training:
+    """What a trainer holds while it runs (see :func:`start_training`)."""
 
-    The reference is ``ref_model``, or a frozen copy of ``model`` as it is now.
+    ref: CharLM
+    """the reference policy (never updated)"""
+    opt: torch.optim.Optimizer
+    net: nn.Module
+    """the model, or its ``DistributedDataParallel`` wrapper: gradient-carrying forwards go through it"""
+    generators: list[torch.Generator]
+    """one random stream per micro-batch this process owns"""
+    rows: int
+    """completions per micro-batch"""
+    world: World
+
+    def sample(self, model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig) -> list[Rollout]:
+        """One rollout per owned micro-batch, each from its own stream."""
+        return [sample_batch(model, env, cfg, g, self.rows) for g in self.generators]
+
+    def mean(self, values: Sequence[float]) -> float:
+        """The mean of per-micro-batch values over every micro-batch of every process."""
+        return reduce_mean([float(np.mean(values))], self.ref.device)[0]
+
+    def mean_stats(self, stats: Sequence[dict[str, float]]) -> dict[str, float]:
+        """:meth:`mean` of every key of per-micro-batch statistics, in one all-reduce."""
+        keys = list(stats[0])
+        values = reduce_mean([float(np.mean([s[k] for s in stats])) for k in keys], self.ref.device)
+        return dict(zip(keys, values))
+
+
+def start_training(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, ref_model: CharLM | None,
+                   adam_eps: float = 1e-8, uses_value_head: bool = False) -> Training:
+    """What every trainer does first: check the vocabulary, fix the reference, build Adam, cut the
+    batch into micro-batches with one seeded generator each, and wrap the model for data parallelism.
+
+    The reference is ``ref_model``, or a frozen copy of ``model`` as it is now. In a
+    world of one process with ``gradient_accumulation_steps=1`` there is one generator,
+    seeded with ``cfg.seed``, and no wrapper.
     """
     check_model_env(model, env)
+    w = world()
+    rows = micro_batch_rows(cfg.batch_size, cfg.gradient_accumulation_steps, w.size, cfg.num_generations)
     ref = ref_model if ref_model is not None else frozen_copy(model)
+    net = replicate(model, w, uses_value_head)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, eps=adam_eps)
-    return generator_for(model, cfg.seed), ref, opt
+    gens = stream_generators(cfg.seed, cfg.gradient_accumulation_steps, w, model.device)
+    return Training(ref, opt, net, gens, rows, w)
+
+
+def accumulated_step(opt: torch.optim.Optimizer, net: nn.Module, items: Sequence[Any],
+                     loss_fn: Callable[[nn.Module, Any], tuple[torch.Tensor, dict[str, float]]],
+                     max_grad_norm: float | None) -> list[dict[str, float]]:
+    """One optimiser step on the mean of ``loss_fn(net, item)`` over ``items`` (this process's micro-batches).
+
+    ``zero_grad``; for each item, forward and backward ``loss / len(items)`` (under
+    ``DistributedDataParallel`` the gradients are all-reduced after the last item
+    only, which averages them over the processes); optional gradient-norm
+    clipping; ``step``. Returns each item's statistics.
+    """
+    opt.zero_grad(set_to_none=True)
+    stats = []
+    for j, item in enumerate(items):
+        with sync_context(net, last=j == len(items) - 1):
+            loss, st = loss_fn(net, item)
+            (loss / len(items) if len(items) > 1 else loss).backward()
+        stats.append(st)
+    if max_grad_norm is not None:
+        nn.utils.clip_grad_norm_(net.parameters(), max_grad_norm)
+    opt.step()
+    return stats

@@ -35,8 +35,9 @@ from tqdm.auto import tqdm
 
 from rlcore.lm.config import validate_config
 from rlcore.lm.model import CharLM
+from rlcore.lm.parallel import owned, reduce_sum, replicate, world
 from rlcore.lm.rollout import sequence_logprob
-from rlcore.lm.training import frozen_copy, optimizer_step
+from rlcore.lm.training import accumulated_step, frozen_copy
 from rlcore.rlhf.config import RLHF_RULES
 from rlcore.rlhf.preferences import PreferenceData
 
@@ -91,6 +92,9 @@ class DPOConfig:
     """clip the gradient's norm to this (None: no clipping)"""
     seed: int = 0
     """seeds the shuffling"""
+    gradient_accumulation_steps: int = 1
+    """micro-batches per process and step: each batch of pairs is cut into
+    ``world_size x gradient_accumulation_steps`` micro-batches (:mod:`rlcore.lm.parallel`)"""
 
     def __post_init__(self) -> None:
         validate_config(self, RLHF_RULES)
@@ -123,33 +127,54 @@ def dpo(model: CharLM, data: PreferenceData, config: DPOConfig | None = None, re
     """Minimise :func:`dpo_loss` over the pairs with Adam; ``model`` is trained in place.
 
     ``ref_model`` defaults to a frozen copy of the starting model; its log-probs
-    of every pair are computed once.
+    of every pair are computed once. Chosen and rejected texts are scored in one
+    forward pass. Under ``torchrun`` every process shuffles the pairs alike and
+    back-propagates its own share of each batch; the step follows the gradient of
+    the batch's mean loss (:mod:`rlcore.lm.parallel`).
     """
     cfg = config or DPOConfig()
     if model.vocab != data.vocab:
         raise ValueError(f"model vocabulary {model.vocab!r} differs from the data's {data.vocab!r}")
+    w = world()
+    M, n = w.size * cfg.gradient_accumulation_steps, len(data)
+    if min(n, cfg.batch_size) < M or 0 < n % cfg.batch_size < M:
+        raise ValueError(f"every batch of pairs must split into {M} non-empty micro-batches (world size {w.size} "
+                         f"x gradient_accumulation_steps {cfg.gradient_accumulation_steps}), but {n} pairs in "
+                         f"batches of batch_size={cfg.batch_size} leave a batch of {n % cfg.batch_size or n}")
     ref = ref_model if ref_model is not None else frozen_copy(model)
-    chosen, rejected = data.encode("chosen", model.device), data.encode("rejected", model.device)
+    pairs = data.encode("both", model.device)
     with torch.no_grad():
-        ref_c, ref_r = sequence_logprob(ref, chosen), sequence_logprob(ref, rejected)
+        ref_logps = sequence_logprob(ref, pairs)
     labels = torch.as_tensor(data.labels, dtype=model.dtype, device=model.device)
     g = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    net = replicate(model, w)
     hist: dict[str, list[float]] = {k: [] for k in METRICS}
     start = time.perf_counter()
     model.train()
-    for _ in tqdm(range(cfg.num_train_epochs), disable=not progress, desc=cfg.loss_type, leave=False):
+
+    def micro_batch_loss(net: nn.Module, item: tuple[torch.Tensor, int]):
+        idx, batch = item
+        k = len(idx)
+        logps = sequence_logprob(net, pairs.index(torch.cat([idx, idx + n])))
+        lc, lr_ = logps[:k], logps[k:]
+        losses, rc, rr = dpo_loss(lc, lr_, ref_logps[idx], ref_logps[idx + n], cfg.beta, cfg.loss_type,
+                                  cfg.label_smoothing, labels[idx])
+        sums = {key: float(v.detach().sum()) for key, v in (
+            ("loss", losses), ("rewards/chosen", rc), ("rewards/rejected", rr),
+            ("rewards/accuracies", (rc > rr).float()), ("rewards/margins", rc - rr),
+            ("logps/chosen", lc), ("logps/rejected", lr_))}
+        return losses.sum() * (M / batch), sums
+
+    for _ in tqdm(range(cfg.num_train_epochs), disable=not progress or not w.is_main, desc=cfg.loss_type,
+                  leave=False):
         sums = dict.fromkeys(METRICS, 0.0)
-        for idx in torch.split(torch.randperm(len(data), generator=g), cfg.batch_size):
-            lc, lr_ = sequence_logprob(model, chosen.index(idx)), sequence_logprob(model, rejected.index(idx))
-            losses, rc, rr = dpo_loss(lc, lr_, ref_c[idx], ref_r[idx], cfg.beta, cfg.loss_type,
-                                      cfg.label_smoothing, labels[idx])
-            optimizer_step(opt, model, losses.mean(), cfg.max_grad_norm)
-            for k, v in (("loss", losses), ("rewards/chosen", rc), ("rewards/rejected", rr),
-                         ("rewards/accuracies", (rc > rr).float()), ("rewards/margins", rc - rr),
-                         ("logps/chosen", lc), ("logps/rejected", lr_)):
-                sums[k] += float(v.detach().sum())
-        for k in METRICS:
-            hist[k].append(sums[k] / len(data))
+        for idx in torch.split(torch.randperm(n, generator=g), cfg.batch_size):
+            mine = [(part.to(model.device), len(idx)) for part in owned(torch.tensor_split(idx, M), w)]
+            for st in accumulated_step(opt, net, mine, micro_batch_loss, cfg.max_grad_norm):
+                for key in METRICS:
+                    sums[key] += st[key]
+        for key, total in zip(METRICS, reduce_sum([sums[key] for key in METRICS], model.device)):
+            hist[key].append(total / n)
     model.eval()
     return DPOResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start)

@@ -34,7 +34,7 @@ from rlcore.lm.losses import aggregate, masked_mean
 from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
-from rlcore.lm.training import PGResult, optimizer_step, sample_batch, start_training
+from rlcore.lm.training import PGResult, accumulated_step, start_training
 from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
@@ -122,35 +122,39 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
     """GRPO on the language MDP, one update per batch; ``model`` is trained in place.
 
     ``history`` holds ``reward``, ``reward_std``, ``frac_reward_zero_std``, ``kl``
-    (mean per-token ``k3``), ``clip_ratio``, ``completion_length`` and ``time``.
+    (mean per-token ``k3``), ``clip_ratio``, ``completion_length`` and ``time``. Under
+    ``torchrun`` (or with ``gradient_accumulation_steps > 1``) each micro-batch holds whole groups,
+    and every entry is the mean over the micro-batches (:mod:`rlcore.lm.parallel`).
     """
     cfg = config or GRPOConfig()
     if not isinstance(cfg, GRPOConfig):
         raise ValueError(f"config must be a GRPOConfig, got {type(cfg).__name__}")
-    g, ref, opt = start_training(model, env, cfg, ref_model)
-    keys = ("reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio", "completion_length", "time")
-    hist: dict[str, list[float]] = {k: [] for k in keys}
+    tr = start_training(model, env, cfg, ref_model)
+    hist: dict[str, list[float]] = {k: [] for k in ("reward", "reward_std", "frac_reward_zero_std", "kl",
+                                                    "clip_ratio", "completion_length", "time")}
     start = time.perf_counter()
-    ro = None
+    rollouts = []
     max_completion = env.max_len - min(len(p) for p in env.prompts)
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="grpo", leave=False):
-        ro = sample_batch(model, env, cfg, g)
+
+    def micro_batch_loss(net, ro):
         rewards = rollout_rewards(env, ro).sum(1).to(model.dtype)
         adv, zero_std = group_advantages(rewards, cfg.num_generations, cfg.scale_rewards)
-        model.train()
-        logp = score(model, ro)[0]
+        logp = score(net, ro)[0]
         with torch.no_grad():
-            ref_logp = score(ref, ro)[0]
+            ref_logp = score(tr.ref, ro)[0]
         loss, st = grpo_loss(logp, logp.detach(), ref_logp, adv, ro.mask, cfg.beta, cfg.epsilon, cfg.epsilon_high,
                              cfg.loss_type, max_completion)
-        optimizer_step(opt, model, loss, cfg.max_grad_norm)
-        for k, v in (("reward", float(rewards.mean())), ("reward_std", float(rewards.std())),
-                     ("frac_reward_zero_std", zero_std), ("kl", st["kl"]), ("clip_ratio", st["clip_ratio"]),
-                     ("completion_length", float(ro.lengths.float().mean())),
-                     ("time", time.perf_counter() - start)):
-            hist[k].append(v)
-        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+        return loss, {"reward": float(rewards.mean()), "reward_std": float(rewards.std()),
+                      "frac_reward_zero_std": zero_std, **st, "completion_length": float(ro.lengths.float().mean())}
+
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="grpo", leave=False):
+        rollouts = tr.sample(model, env, cfg)
+        model.train()
+        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
+        for k in hist:
+            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
+        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
             break
     model.eval()
     return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
-                    ro.texts if ro is not None else [])
+                    rollouts[0].texts if rollouts else [])

@@ -17,6 +17,7 @@ each summed over the tokens of a completion:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,8 @@ __all__ = ["EstimatorRow", "kl_estimator_table"]
 @dataclass(frozen=True)
 class EstimatorRow:
     """One estimator: ``mean``, ``bias = mean - KL``, ``std``; cosines of its expected loss gradient with
-    the reverse- and forward-KL gradients, and its norm relative to the reverse one."""
+    the reverse- and forward-KL gradients (NaN for an expected gradient that is zero: ``k1``'s),
+    and its norm relative to the reverse one."""
 
     estimator: str
     kl: float
@@ -53,9 +55,10 @@ def _flat_grad(model: CharLM, loss: torch.Tensor) -> torch.Tensor:
                       for p in model.parameters()])
 
 
-def _cos(a: torch.Tensor, b: torch.Tensor) -> float:
+def _cos(a: torch.Tensor, b: torch.Tensor, scale: float) -> float:
+    """``cos(a, b)``; NaN when ``a`` or ``b`` is zero up to rounding (below ``1e-9 scale``): no direction."""
     na, nb = float(a.norm()), float(b.norm())
-    return 0.0 if na == 0 or nb == 0 else float(a @ b) / (na * nb)
+    return math.nan if min(na, nb) <= 1e-9 * scale else float(a @ b) / (na * nb)
 
 
 def kl_estimator_table(model: CharLM, ref: CharLM, max_len: int, prompts: str | Sequence[str] = ("",)
@@ -75,6 +78,7 @@ def kl_estimator_table(model: CharLM, ref: CharLM, max_len: int, prompts: str | 
     with torch.no_grad():
         kl = float((w * (seq - ref_seq)).sum())
     rows = []
+    scale = max(float(reverse.norm()), float(forward.norm()))
     for est in KL_ESTIMATORS:
         logp_tok = score(model, every)[0]
         k = kl_to_reference(logp_tok, ref_tok, every.mask, est)
@@ -82,7 +86,7 @@ def kl_estimator_table(model: CharLM, ref: CharLM, max_len: int, prompts: str | 
         k = k.detach().double()
         mean = float((w * k).sum())
         std = float(np.sqrt(float((w * (k - mean) ** 2).sum())))
-        rows.append(EstimatorRow(est, kl, mean, mean - kl, std, _cos(g, reverse), _cos(g, forward),
+        rows.append(EstimatorRow(est, kl, mean, mean - kl, std, _cos(g, reverse, scale), _cos(g, forward, scale),
                                  float(g.norm() / reverse.norm()) if reverse.norm() > 0 else 0.0))
     model.zero_grad(set_to_none=True)
     return rows

@@ -95,10 +95,14 @@ class PreferenceData:
         return self.subset(order[k:]), self.subset(order[:k])
 
     def encode(self, side: str, device: torch.device | str | None = None) -> Rollout:
-        """The ``"chosen"`` or ``"rejected"`` completions as a :class:`~rlcore.lm.rollout.Rollout` (to score)."""
-        if side not in ("chosen", "rejected"):
-            raise ValueError(f"side must be 'chosen' or 'rejected', got {side!r}")
-        return rollout_from_texts(self.vocab, self.prompts, getattr(self, side), self.max_len, device=device)
+        """The ``"chosen"`` or ``"rejected"`` completions as a :class:`~rlcore.lm.rollout.Rollout` (to score);
+        ``"both"``: the chosen rows ``0 .. n-1`` then the rejected rows ``n .. 2n-1``, so that one forward
+        pass scores both sides of a pair."""
+        if side not in ("chosen", "rejected", "both"):
+            raise ValueError(f"side must be 'chosen', 'rejected' or 'both', got {side!r}")
+        prompts = self.prompts + self.prompts if side == "both" else self.prompts
+        texts = self.chosen + self.rejected if side == "both" else getattr(self, side)
+        return rollout_from_texts(self.vocab, prompts, texts, self.max_len, device=device)
 
     def __repr__(self) -> str:
         return (f"PreferenceData({len(self)} pairs over {len(set(self.prompts))} prompts, "

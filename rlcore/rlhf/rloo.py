@@ -28,7 +28,7 @@ from rlcore.lm.model import CharLM
 from rlcore.lm.reinforce import leave_one_out_baseline
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
-from rlcore.lm.training import PGResult, optimizer_step, sample_batch, start_training
+from rlcore.lm.training import PGResult, accumulated_step, start_training
 from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["rloo_advantages", "RLOOConfig", "rloo"]
@@ -67,27 +67,31 @@ def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, 
     cfg = config or RLOOConfig()
     if not isinstance(cfg, RLOOConfig):
         raise ValueError(f"config must be an RLOOConfig, got {type(cfg).__name__}")
-    g, ref, opt = start_training(model, env, cfg, ref_model)
+    tr = start_training(model, env, cfg, ref_model)
     hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl", "rlhf_reward", "completion_length", "time")}
     start = time.perf_counter()
-    ro = None
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress, desc="rloo", leave=False):
-        ro = sample_batch(model, env, cfg, g)
+    rollouts = []
+
+    def micro_batch_loss(net, ro):
         task = rollout_rewards(env, ro).sum(1).to(model.dtype)
-        model.train()
-        logp = score(model, ro)[0]
+        logp = score(net, ro)[0]
         with torch.no_grad():
-            ref_logp = score(ref, ro)[0]
+            ref_logp = score(tr.ref, ro)[0]
             kl = kl_to_reference(logp.detach(), ref_logp, ro.mask, "k1")
             adv = rloo_advantages(task - cfg.beta * kl, cfg.num_generations)
         loss = -(adv * logp.sum(-1)).mean()
-        optimizer_step(opt, model, loss, cfg.max_grad_norm)
-        for k, v in (("reward", float(task.mean())), ("kl", float(kl.mean())),
-                     ("rlhf_reward", float((task - cfg.beta * kl).mean())),
-                     ("completion_length", float(ro.lengths.float().mean())), ("time", time.perf_counter() - start)):
-            hist[k].append(v)
-        if cfg.time_limit is not None and hist["time"][-1] > cfg.time_limit:
+        return loss, {"reward": float(task.mean()), "kl": float(kl.mean()),
+                      "rlhf_reward": float((task - cfg.beta * kl).mean()),
+                      "completion_length": float(ro.lengths.float().mean())}
+
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="rloo", leave=False):
+        rollouts = tr.sample(model, env, cfg)
+        model.train()
+        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
+        for k in hist:
+            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
+        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
             break
     model.eval()
     return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
-                    ro.texts if ro is not None else [])
+                    rollouts[0].texts if rollouts else [])
