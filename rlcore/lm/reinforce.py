@@ -13,12 +13,9 @@ and any baseline ``b`` that does not depend on ``a_t`` leaves it unbiased.
 from __future__ import annotations
 
 import math
-import time
 
-import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from rlcore.core.returns import discounted_returns
 from rlcore.envs.language import CharLanguageEnv
@@ -29,11 +26,11 @@ from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import (
     PGResult,
-    accumulated_step,
     generator_for,
     sample_batch,
     start_training,
     token_kl,
+    train_per_batch,
 )
 
 __all__ = ["leave_one_out_baseline", "reinforce", "baseline_variance_ratio"]
@@ -69,9 +66,6 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
     if cfg.baseline == "value" and model.value is None:
         raise ValueError("ReinforceConfig.baseline='value' needs a model with a value head")
     tr = start_training(model, env, cfg, ref_model, uses_value_head=cfg.baseline == "value")
-    hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl_ref", "entropy", "length", "loss", "time")}
-    start = time.perf_counter()
-    rollouts = []
 
     def micro_batch_loss(net, ro):
         mask = ro.mask
@@ -99,18 +93,8 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
                       "entropy": float(masked_mean(ent.detach(), mask)), "length": float(ro.lengths.float().mean()),
                       "loss": float(loss.detach())}
 
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="reinforce",
-                  leave=False):
-        rollouts = tr.sample(model, env, cfg)
-        model.train()
-        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
-        for k in hist:
-            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
-        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
-            break
-    model.eval()
-    return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
-                    rollouts[0].texts if rollouts else [])
+    keys = ("reward", "kl_ref", "entropy", "length", "loss", "time")
+    return train_per_batch(model, env, cfg, tr, micro_batch_loss, keys, "reinforce", progress)
 
 
 def _grad_vector(model: nn.Module) -> torch.Tensor:

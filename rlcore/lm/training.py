@@ -6,6 +6,7 @@ Book: *RL for large language models*, "Policy gradients".
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import SamplingConfig
@@ -22,7 +24,7 @@ from rlcore.lm.parallel import World, micro_batch_rows, reduce_mean, replicate, 
 from rlcore.lm.rollout import Rollout, sample
 
 __all__ = ["PGResult", "frozen_copy", "sample_batch", "token_kl", "optimizer_step", "check_model_env", "generator_for",
-           "Training", "start_training", "accumulated_step"]
+           "Training", "start_training", "accumulated_step", "train_per_batch"]
 
 
 @dataclass(frozen=True)
@@ -175,3 +177,29 @@ def accumulated_step(opt: torch.optim.Optimizer, net: nn.Module, items: Sequence
         nn.utils.clip_grad_norm_(net.parameters(), max_grad_norm)
     opt.step()
     return stats
+
+
+def train_per_batch(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, tr: Training,
+                    micro_batch_loss: Callable[[nn.Module, Rollout], tuple[torch.Tensor, dict[str, float]]],
+                    keys: Sequence[str], desc: str, progress: bool) -> PGResult:
+    """The loop of the one-step-per-batch trainers (REINFORCE, GRPO, RLOO).
+
+    Each iteration samples this process's micro-batches, takes one :func:`accumulated_step`
+    on ``micro_batch_loss`` and records every key of ``keys`` (the micro-batch statistics,
+    averaged over all processes, and ``time``); it stops early at ``cfg.time_limit``, a
+    decision every process takes alike.
+    """
+    hist: dict[str, list[float]] = {k: [] for k in keys}
+    start = time.perf_counter()
+    rollouts: list[Rollout] = []
+    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc=desc, leave=False):
+        rollouts = tr.sample(model, env, cfg)
+        model.train()
+        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
+        for k in hist:
+            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
+        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
+            break
+    model.eval()
+    return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
+                    rollouts[0].texts if rollouts else [])

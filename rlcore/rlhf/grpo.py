@@ -20,12 +20,9 @@ over sequences: long wrong answers are penalised less per token, so they grow),
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import SamplingConfig, validate_config
@@ -34,7 +31,7 @@ from rlcore.lm.losses import aggregate, masked_mean
 from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
-from rlcore.lm.training import PGResult, accumulated_step, start_training
+from rlcore.lm.training import PGResult, start_training, train_per_batch
 from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
@@ -130,10 +127,6 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
     if not isinstance(cfg, GRPOConfig):
         raise ValueError(f"config must be a GRPOConfig, got {type(cfg).__name__}")
     tr = start_training(model, env, cfg, ref_model)
-    hist: dict[str, list[float]] = {k: [] for k in ("reward", "reward_std", "frac_reward_zero_std", "kl",
-                                                    "clip_ratio", "completion_length", "time")}
-    start = time.perf_counter()
-    rollouts = []
     max_completion = env.max_len - min(len(p) for p in env.prompts)
 
     def micro_batch_loss(net, ro):
@@ -147,14 +140,5 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
         return loss, {"reward": float(rewards.mean()), "reward_std": float(rewards.std()),
                       "frac_reward_zero_std": zero_std, **st, "completion_length": float(ro.lengths.float().mean())}
 
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="grpo", leave=False):
-        rollouts = tr.sample(model, env, cfg)
-        model.train()
-        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
-        for k in hist:
-            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
-        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
-            break
-    model.eval()
-    return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
-                    rollouts[0].texts if rollouts else [])
+    keys = ("reward", "reward_std", "frac_reward_zero_std", "kl", "clip_ratio", "completion_length", "time")
+    return train_per_batch(model, env, cfg, tr, micro_batch_loss, keys, "grpo", progress)

@@ -14,12 +14,9 @@ update is REINFORCE on whole sequences: ``L = -mean_i A_i sum_t log pi(a_t|s_t)`
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import SamplingConfig, validate_config
@@ -28,7 +25,7 @@ from rlcore.lm.model import CharLM
 from rlcore.lm.reinforce import leave_one_out_baseline
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
-from rlcore.lm.training import PGResult, accumulated_step, start_training
+from rlcore.lm.training import PGResult, start_training, train_per_batch
 from rlcore.rlhf.config import GROUP_RULES
 
 __all__ = ["rloo_advantages", "RLOOConfig", "rloo"]
@@ -68,9 +65,6 @@ def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, 
     if not isinstance(cfg, RLOOConfig):
         raise ValueError(f"config must be an RLOOConfig, got {type(cfg).__name__}")
     tr = start_training(model, env, cfg, ref_model)
-    hist: dict[str, list[float]] = {k: [] for k in ("reward", "kl", "rlhf_reward", "completion_length", "time")}
-    start = time.perf_counter()
-    rollouts = []
 
     def micro_batch_loss(net, ro):
         task = rollout_rewards(env, ro).sum(1).to(model.dtype)
@@ -84,14 +78,5 @@ def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, 
                       "rlhf_reward": float((task - cfg.beta * kl).mean()),
                       "completion_length": float(ro.lengths.float().mean())}
 
-    for _ in tqdm(range(cfg.n_iterations), disable=not progress or not tr.world.is_main, desc="rloo", leave=False):
-        rollouts = tr.sample(model, env, cfg)
-        model.train()
-        st = tr.mean_stats(accumulated_step(tr.opt, tr.net, rollouts, micro_batch_loss, cfg.max_grad_norm))
-        for k in hist:
-            hist[k].append(st[k] if k != "time" else time.perf_counter() - start)
-        if cfg.time_limit is not None and tr.mean([hist["time"][-1]]) > cfg.time_limit:
-            break
-    model.eval()
-    return PGResult(model, {k: np.asarray(v) for k, v in hist.items()}, cfg, time.perf_counter() - start,
-                    rollouts[0].texts if rollouts else [])
+    keys = ("reward", "kl", "rlhf_reward", "completion_length", "time")
+    return train_per_batch(model, env, cfg, tr, micro_batch_loss, keys, "rloo", progress)
