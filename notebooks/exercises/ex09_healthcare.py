@@ -1,8 +1,14 @@
-"""Reference solutions for notebooks/exercises/ex11_healthcare.py (book chapter 9, healthcare)."""
+"""Exercises for chapter 9, healthcare: importance sampling, effective sample size, contraindication masks.
+
+Companion notebook: notebooks/09_healthcare.ipynb. The treatment models are teaching models, not clinical tools.
+Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
+
+    python -m pytest tests/exercises --student -k ex09
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import numpy as np  # noqa: F401  (you will need it)
 
 
 def weighted_importance_sampling(rewards, pi_probs, mu_probs, gamma: float):
@@ -24,11 +30,7 @@ def weighted_importance_sampling(rewards, pi_probs, mu_probs, gamma: float):
     -------
     float, the WIS estimate; ``nan`` if every episode has weight zero.
     """
-    rewards = np.asarray(rewards, dtype=float)
-    w = np.prod(np.asarray(pi_probs, dtype=float) / np.asarray(mu_probs, dtype=float), axis=1)
-    G = rewards @ gamma ** np.arange(rewards.shape[1])
-    total = w.sum()
-    return float(w @ G / total) if total > 0 else float("nan")
+    raise NotImplementedError("w_i = prod_t pi_probs / mu_probs; G_i = sum_t gamma**t r_t; divide by sum(w), not N")
 
 
 def effective_sample_size(weights):
@@ -42,9 +44,7 @@ def effective_sample_size(weights):
     -------
     float between 1 and ``N`` (``N`` when all weights are equal); ``0.0`` if every weight is zero.
     """
-    w = np.asarray(weights, dtype=float)
-    den = float(w @ w)
-    return float(w.sum() ** 2 / den) if den > 0 else 0.0
+    raise NotImplementedError("square the sum of the weights and divide by the sum of their squares")
 
 
 def masked_greedy_policy(Q, mask):
@@ -59,5 +59,4 @@ def masked_greedy_policy(Q, mask):
     -------
     ``[S]`` integer array of allowed actions (lowest index on ties). ``Q`` is left unchanged.
     """
-    allowed = np.asarray(mask, dtype=bool)
-    return np.where(allowed, np.asarray(Q, dtype=float), -np.inf).argmax(axis=1)
+    raise NotImplementedError("set the masked entries of a copy of Q to -inf, then take np.argmax over the action axis")
