@@ -5,7 +5,7 @@ machine it runs on, in one run: the two trainers get the same pretrained
 model, the same seed and the same wall-clock budget, and the table reports
 the time each needs to reach 90% of the task's maximum reward.
 
-Two tasks (:data:`TASKS`): ``"easy"`` (the word *dog* in fluent words: both
+Two tasks ([`TASKS`][]): ``"easy"`` (the word *dog* in fluent words: both
 trainers solve it in about a second) and ``"hard"`` (three given words in one
 short text), which takes seconds and tells the trainers apart: PPO needs fewer
 samples (it takes ``num_ppo_epochs * num_mini_batches`` steps per batch), while
@@ -46,7 +46,7 @@ __all__ = ["TASKS", "benchmark_env", "peak_rss_mb", "sampling_speedup", "run_ben
 
 TASKS = {"easy": "write the word 'dog' in fluent words (16 characters)",
          "hard": "write the three words 'cat', 'dog' and 'sun' in one text (24 characters)"}
-"""The benchmark tasks of :func:`benchmark_env`."""
+"""The benchmark tasks of [`benchmark_env`][]."""
 
 
 def benchmark_env(task: str = "easy") -> CharLanguageEnv:
@@ -107,7 +107,7 @@ def _final_reward(model: CharLM, env: CharLanguageEnv, seed: int) -> float:
 def run_benchmark(time_budget: float = 60.0, pretrain_steps: int = 600, seed: int = 0, task: str = "hard",
                   progress: bool = False, ppo_config: PPOConfig | None = None,
                   reinforce_config: ReinforceConfig | None = None, num_threads: int | None = 1) -> dict[str, Any]:
-    """PPO and REINFORCE from one pretrained LM on :func:`benchmark_env` ``(task)``, each for ``time_budget`` s.
+    """PPO and REINFORCE from one pretrained LM on [`benchmark_env`][] ``(task)``, each for ``time_budget`` s.
 
     Returns a dict: ``{ppo,reinforce}_reward`` (mean reward of 512 fresh samples
     after training; max 1), ``{ppo,reinforce}_seconds_to_90pct`` (first

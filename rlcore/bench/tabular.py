@@ -25,6 +25,26 @@ __all__ = ["BenchResult", "run_all", "format_table", "as_json", "bench_vs_mdptoo
 
 @dataclass
 class BenchResult:
+    """One row of a benchmark table: our time, the peer's, and whether the stated target was met.
+
+    Attributes
+    ----------
+    name
+        What was measured (problem and size).
+    ours_s
+        Best wall time of rlcore in seconds (NaN when the benchmark was skipped).
+    other_s
+        Best wall time of the peer or floor, if there is one.
+    ratio
+        The number ``target`` is stated in (a speed-up or a multiple of the floor).
+    target
+        The goal, in words, e.g. ``">= 20x faster"``.
+    ok
+        Whether the target was met (None: no target or skipped).
+    detail
+        Accuracy check or sizes behind the timing.
+    """
+
     name: str
     ours_s: float
     other_s: float | None
@@ -166,6 +186,7 @@ def _versus(ours: float, other: float | None) -> str:
 
 
 def format_table(results: list[BenchResult]) -> str:
+    """The results as an aligned plain-text table, one row per benchmark."""
     rows = [("benchmark", "rlcore", "other", "rlcore vs other", "target", "met", "detail")]
     for r in results:
         ours = "-" if np.isnan(r.ours_s) else f"{r.ours_s:.3f} s"
@@ -178,6 +199,7 @@ def format_table(results: list[BenchResult]) -> str:
 
 
 def as_json(results: list[BenchResult]) -> str:
+    """The results as a JSON list of objects, one per benchmark, with the fields of [`BenchResult`][]."""
     return json.dumps([asdict(r) for r in results], indent=2)
 
 

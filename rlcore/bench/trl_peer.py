@@ -7,20 +7,18 @@ random weights, so no model or tokenizer is ever downloaded.
 
 How rlcore's names map to TRL's (``trl.DPOConfig``, ``trl.GRPOConfig``):
 
-=====================================  ==========================================
-rlcore                                 TRL
-=====================================  ==========================================
-``DPOConfig(beta, loss_type)``         ``DPOConfig(beta, loss_type=[...])``
-``DPOConfig(learning_rate, batch_size)`` ``learning_rate``, ``per_device_train_batch_size``
-``DPOConfig(num_train_epochs)``        ``num_train_epochs``
-``PreferenceData(prompt, chosen, rejected)`` a dataset with ``prompt``, ``chosen``, ``rejected``
-``GRPOConfig(num_generations, beta, epsilon, epsilon_high, loss_type, scale_rewards)`` the same names
-``max_new_tokens``                     ``max_completion_length``
-=====================================  ==========================================
+| rlcore | TRL |
+|---|---|
+| ``DPOConfig(beta, loss_type)`` | ``DPOConfig(beta, loss_type=[...])`` |
+| ``DPOConfig(learning_rate, batch_size)`` | ``learning_rate``, ``per_device_train_batch_size`` |
+| ``DPOConfig(num_train_epochs)`` | ``num_train_epochs`` |
+| ``PreferenceData(prompt, chosen, rejected)`` | a dataset with ``prompt``, ``chosen``, ``rejected`` |
+| ``GRPOConfig(num_generations, beta, epsilon, epsilon_high, loss_type, scale_rewards)`` | the same names |
+| ``max_new_tokens`` | ``max_completion_length`` |
 
 One difference in meaning: TRL's ``ipo`` divides each log-ratio by the completion's
 length before squaring; rlcore's ``ipo`` uses the summed log-ratio of Azar et al.
-(pass per-token means to :func:`rlcore.rlhf.dpo_loss` to get TRL's number). And
+(pass per-token means to [`rlcore.rlhf.dpo_loss`][] to get TRL's number). And
 TRL's GRPO multiplies its ``k3`` term by the importance ratio by default
 (``use_bias_correction_kl``); rlcore's does not. The two agree whenever the batch
 was sampled by the current policy (ratio 1), as on every first minibatch.
@@ -183,7 +181,7 @@ def dpo_step_ratio(data: PreferenceData, batch_size: int = 64, steps: int = 20, 
     """Seconds per DPO optimiser step: rlcore (GRU ``CharLM``) and TRL (tiny GPT-2 of about the same size).
 
     Both sides are warmed up once; each figure is the best of ``repeat`` runs of
-    ``steps`` steps. rlcore's time covers the whole :func:`~rlcore.rlhf.dpo` call
+    ``steps`` steps. rlcore's time covers the whole [`dpo`][rlcore.rlhf.dpo] call
     (encoding the pairs and the reference log-probs included); TRL's covers
     ``Trainer.train`` from its first step to its last (its tokenisation happens earlier).
     """

@@ -1,11 +1,11 @@
 """The ``rlcore`` command: the tour of the book's tabular core, from the terminal.
 
-``rlcore demo``   solve and learn GridWorld and cliff walking, print a table, save figures
-``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
-``rlcore rlhf``   the miniature RLHF pipeline: SFT, preferences, reward model, PPO and DPO, judged by a gold reward
-``rlcore generate`` sample from a saved checkpoint (safetensors only), with latency and tokens per second
-``rlcore train``  PPO, GRPO or DPO on the language MDP, on one process or data-parallel (``--nproc-per-node``)
-``rlcore bench``  the benchmarks (see README)
+- ``rlcore demo``   solve and learn GridWorld and cliff walking, print a table, save figures
+- ``rlcore solve``  plan on a named GridWorld layout and print the greedy policy
+- ``rlcore rlhf``   the miniature RLHF pipeline: SFT, preferences, reward model, PPO and DPO, judged by a gold reward
+- ``rlcore generate`` sample from a saved checkpoint (safetensors only), with latency and tokens per second
+- ``rlcore train``  PPO, GRPO or DPO on the language MDP, on one process or data-parallel (``--nproc-per-node``)
+- ``rlcore bench``  the benchmarks (see README)
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def _without_nproc(argv: list[str]) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``rlcore``: one subcommand per command above, each with its own ``--help``."""
     from rlcore import LAYOUTS, __version__
 
     parser = _Parser(prog="rlcore", description="The runnable companion to 'Reinforcement Learning for "
@@ -153,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``rlcore`` with ``argv`` (default: the command line); returns the process exit code.
+
+    Bad input (``ValueError``, ``TypeError``, a missing file) is reported in one
+    line on stderr with exit code 2, never as a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

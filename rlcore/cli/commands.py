@@ -1,4 +1,4 @@
-"""The bodies of the ``rlcore`` commands (the parser and ``main`` are in :mod:`rlcore.cli`)."""
+"""The bodies of the ``rlcore`` commands (the parser and ``main`` are in [`rlcore.cli`][])."""
 
 from __future__ import annotations
 
@@ -96,6 +96,7 @@ def demo(out: Path, episodes: int, seeds: int, progress: bool) -> int:
 
 
 def solve(layout: str, gamma: float, slip: float, method: str) -> int:
+    """Plan on a named GridWorld layout by value or policy iteration; print the greedy policy beside ``V*``."""
     from rlcore import GridWorld, policy_iteration, value_iteration
 
     env = GridWorld(layout, gamma=gamma, slip=slip)
@@ -175,6 +176,7 @@ def generate(checkpoint: Path, prompts: list[str], n: int, max_new_tokens: int, 
 
 
 def bench(quick: bool, as_json: bool, suite: str) -> int:
+    """Run one benchmark suite (or ``"all"``) and print its table, or JSON with ``as_json``."""
     from rlcore.bench.tabular import as_json as to_json
     from rlcore.bench.tabular import format_table, run_all
 

@@ -119,7 +119,7 @@ def boltzmann_probs(Q: np.ndarray, temperature: float) -> np.ndarray:
 class Exploration:
     """Base class of the per-step action samplers used by the TD learners.
 
-    A learner calls :meth:`bind` once, :meth:`begin_episode` at the start of
+    A learner calls ``bind`` once, ``begin_episode`` at the start of
     every episode, then ``select(q, s)`` with ``q`` the list of action values
     of state ``s``. ``probs(q, s)`` returns the distribution ``select`` samples
     from (Expected SARSA needs it).
@@ -188,7 +188,7 @@ class EpsilonGreedy(Exploration):
     """With probability ``epsilon`` a uniformly random action, otherwise a greedy one.
 
     ``epsilon`` may be a number or a schedule ``episode -> epsilon`` such as
-    :func:`linear_decay`.
+    [`linear_decay`][].
     """
 
     def __init__(self, epsilon: Schedule = 0.1) -> None:

@@ -2,8 +2,8 @@
 
 Book: *Fundamental concepts*, "The MDP tuple".
 
-A :class:`TabularMDP` stores the model as successor lists, the layout
-gymnasium's toy-text ``P`` already uses::
+A [`TabularMDP`][] stores the model as successor lists, the layout
+gymnasium's toy-text ``P`` already uses:
 
     next_state[s, a, k]   index of the k-th possible successor s'
     prob[s, a, k]         P(s' | s, a) for that successor
@@ -47,13 +47,13 @@ class TabularMDP:
 
     Parameters
     ----------
-    next_state : int array, shape ``[S, A, K]``
+    next_state : int array, shape [S, A, K]
         Successor state of each slot.
-    prob : float array, shape ``[S, A, K]``
+    prob : float array, shape [S, A, K]
         Probability ``P(s'|s,a)`` of each slot; non-negative, summing to one over ``k``.
-    reward : float array, shape ``[S, A, K]``
+    reward : float array, shape [S, A, K]
         Reward received on each transition.
-    done : bool array, shape ``[S, A, K]``, optional
+    done : bool array, shape [S, A, K], optional
         Whether the transition terminates the episode (default: none do).
     gamma : float
         Discount factor in ``[0, 1]``. ``gamma == 1`` needs a way to end:
@@ -61,7 +61,7 @@ class TabularMDP:
     terminal : sequence of int or bool mask, optional
         States that are terminal (absorbing, value zero). Transitions *into*
         them are flagged ``done``; their own rows become zero-reward self-loops.
-    initial : float array ``[S]``, optional
+    initial : float array [S], optional
         Start-state distribution (default: uniform over non-terminal states).
     state_names, action_names : sequences of str, optional
         Human-readable names; default ``s0, s1, ...`` and ``a0, a1, ...``.

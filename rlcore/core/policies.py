@@ -1,5 +1,5 @@
-"""Compatibility re-exports: exploration now lives in :mod:`rlcore.core.exploration`,
-logit filtering and sampling in :mod:`rlcore.core.sampling`."""
+"""Compatibility re-exports: exploration now lives in [`rlcore.core.exploration`][],
+logit filtering and sampling in [`rlcore.core.sampling`][]."""
 
 from rlcore.core.exploration import *  # noqa: F401,F403
 from rlcore.core.exploration import __all__ as _exploration_all

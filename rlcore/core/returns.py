@@ -64,23 +64,23 @@ def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap:
 
     Parameters
     ----------
-    rewards : array ``[..., T]``
+    rewards : array [..., T]
         Rewards ``r_0 .. r_{T-1}``.
     gamma : float
         Discount factor in ``[0, 1]``.
-    dones : bool array ``[..., T]``, optional
+    dones : bool array [..., T], optional
         ``done_t`` is True when the transition at ``t`` ended the episode; the
         sum restarts there (several episodes may share one row).
-    bootstrap : array ``[...]``, optional
+    bootstrap : array [...], optional
         Value of the state after the last step, ``V(s_T)``, for a row that was
         cut off (truncated) rather than terminated. Default 0.
-    truncated : bool array ``[..., T]``, optional (keyword)
+    truncated : bool array [..., T], optional (keyword)
         ``trunc_t`` is True when an episode was cut at ``t`` by a time limit: the
         next step (if any) starts another episode, and ``G_t`` bootstraps from
         ``next_values[..., t]``. A step flagged in both ``dones`` and
         ``truncated`` counts as terminated (bootstrap 0). A flag at the last
         column overrides ``bootstrap`` for that row.
-    next_values : array ``[..., T]``, optional (keyword)
+    next_values : array [..., T], optional (keyword)
         ``V(s_{t+1})`` of the state each step led to; read only where ``truncated``.
     """
     _check_gamma(gamma)
@@ -128,18 +128,18 @@ def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
 
     Parameters
     ----------
-    rewards, values : arrays ``[..., T]``
+    rewards, values : arrays [..., T]
         ``r_t`` and ``V(s_t)``.
-    dones : bool array ``[..., T]``, optional
+    dones : bool array [..., T], optional
         ``done_t`` marks a terminating transition at ``t``.
-    last_value : array ``[...]``, optional
+    last_value : array [...], optional
         ``V(s_T)`` for the state after the final step (0 if omitted).
-    truncated : bool array ``[..., T]``, optional (keyword)
+    truncated : bool array [..., T], optional (keyword)
         ``trunc_t`` marks an episode cut at ``t`` by a time limit: the advantage
         sum stops there as for ``done_t``, but
         ``delta_t = r_t + gamma * next_values[..., t] - V(s_t)`` bootstraps from
         the value of the state it was cut at. Terminated wins when both are set.
-    next_values : array ``[..., T]``, optional (keyword)
+    next_values : array [..., T], optional (keyword)
         ``V(s_{t+1})`` of the state each step led to; read only where ``truncated``.
     """
     _check_gamma(gamma)

@@ -4,7 +4,7 @@ Book: *Sequential decision making*, "Exploration vs. exploitation" (the text sid
 
 Filtering only decides which tokens may be drawn. The language-model losses
 score log-probabilities, entropies and KLs under the temperature-only
-distribution (see :func:`rlcore.lm.sampling.score`).
+distribution (see [`rlcore.lm.rollout.score`][]).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def filter_logits(logits, temperature: float = 1.0, top_k: int | None = None, to
     k = None, p = 1`` leaves the model's distribution unchanged.
 
     Book: *RL for large language models*, "Sampling: temperature, top-k, top-p";
-    the language-model counterpart of :func:`boltzmann_probs`.
+    the language-model counterpart of [`boltzmann_probs`][rlcore.core.exploration.boltzmann_probs].
     """
     import torch
 

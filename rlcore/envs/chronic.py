@@ -2,8 +2,8 @@
 
 Book: *Healthcare*, "A chronic disease".
 
-.. warning::
-   A teaching model, not a clinical tool: every parameter is an illustrative round number.
+!!! warning
+    A teaching model, not a clinical tool: every parameter is an illustrative round number.
 
 A quarterly cohort state-transition model in the spirit of the Sick-Sicker model of
 health-economic Markov cohort analysis, extended with decisions from lifestyle advice to
@@ -66,13 +66,13 @@ def chronic_disease_model(subgroup: str = "adult", *, gamma: float = 0.97, horiz
     **Teaching model, not a clinical tool.**
 
     States (``5 x 3 + 1 = 16``): ``(g, c)`` with glucose band ``g`` in
-    :data:`GLUCOSE_BANDS` and complication level ``c`` in :data:`COMPLICATIONS`,
+    ``GLUCOSE_BANDS`` and complication level ``c`` in ``COMPLICATIONS``,
     index ``s = 3 g + c``; plus terminal ``"dead"`` (15). ``hypoglycaemia``
     means "a hypoglycaemic event occurred this quarter"; glucose is otherwise
     at target, so its onward dynamics are those of ``at target``.
 
-    Actions (5): :data:`CHRONIC_ACTIONS`, increasing in glucose-lowering
-    potency, hypoglycaemia risk and burden (:data:`_CHRONIC_ACTION_PARAMS`).
+    Actions (5): ``CHRONIC_ACTIONS``, increasing in glucose-lowering
+    potency, hypoglycaemia risk and burden (``_CHRONIC_ACTION_PARAMS``).
 
     One quarter, from ``(g, c)`` under action ``a`` (independent events):
 
@@ -98,7 +98,7 @@ def chronic_disease_model(subgroup: str = "adult", *, gamma: float = 0.97, horiz
 
     Contraindications (mask): intensive insulin right after a hypoglycaemic
     event (de-intensify first); plus the subgroup's list
-    (:data:`CHRONIC_SUBGROUPS`). ``gamma = 0.97`` per quarter is about 3%/quarter
+    (``CHRONIC_SUBGROUPS``). ``gamma = 0.97`` per quarter is about 3%/quarter
     discounting of future health (high for economics, chosen so a 10-year
     horizon matters); ``horizon = 40`` quarters limits simulated episodes.
     Start: newly referred patients, glucose above target/high/very high

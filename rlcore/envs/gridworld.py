@@ -2,7 +2,7 @@
 
 Book: *Fundamental concepts*, "The MDP tuple" and "Reward design".
 
-Cells of the layout::
+Cells of the layout:
 
     .  floor           #  wall (cannot be entered)
     S  start           G  goal (ends the episode)
@@ -76,11 +76,11 @@ def _parse(layout: str | Sequence[str]) -> np.ndarray:
 
 
 class GridWorld(TabularEnv):
-    """A grid maze as a gymnasium ``Env`` with its exact :class:`TabularMDP` in ``.mdp``.
+    """A grid maze as a gymnasium ``Env`` with its exact [`TabularMDP`][] in ``.mdp``.
 
     Parameters
     ----------
-    layout : name from :data:`LAYOUTS` or rows of ASCII cells
+    layout : name from LAYOUTS or rows of ASCII cells
     step_reward, goal_reward, trap_reward, cliff_reward : float
         Reward for entering an ordinary, goal, trap or cliff cell.
     traps_end : bool
@@ -93,7 +93,7 @@ class GridWorld(TabularEnv):
         Discount factor of the MDP.
     max_episode_steps : int, optional
         Time limit (truncation) of the simulation.
-    render_mode : ``"ansi"``, ``"rgb_array"`` or None
+    render_mode : "ansi", "rgb_array" or None
 
     Examples
     --------
@@ -222,7 +222,7 @@ class GridWorld(TabularEnv):
         """The grid as an ``[H * cell_px, W * cell_px, 3]`` uint8 picture, the agent a red square.
 
         Drawn with numpy alone (one colour per cell, scaled up), so rendering a video of an
-        episode costs microseconds a frame; :func:`rlcore.plots.tabular.plot_grid` draws the
+        episode costs microseconds a frame; [`rlcore.plots.tabular.plot_grid`][] draws the
         annotated figure for the book.
         """
         letters = sorted(_CELL_RGB)

@@ -2,18 +2,18 @@
 
 Book: *RL for large language models* companion, "Healthcare" case study.
 
-.. warning::
-   These are **teaching models, not clinical tools**. Every number below is a
-   round, plausible-looking choice made so that the trade-offs of the chapter
-   (control versus side effects, survival versus treatment burden, subgroups
-   that respond differently) are visible in a model small enough to solve
-   exactly. None was fitted to patient data; none may inform the care of a
-   real patient.
+!!! warning
+    These are **teaching models, not clinical tools**. Every number below is a
+    round, plausible-looking choice made so that the trade-offs of the chapter
+    (control versus side effects, survival versus treatment burden, subgroups
+    that respond differently) are visible in a model small enough to solve
+    exactly. None was fitted to patient data; none may inform the care of a
+    real patient.
 
-Both models are :class:`~rlcore.core.mdp.TabularMDP` s wrapped in a
-:class:`TreatmentModel` that also keeps the *components* of the reward, so
+Both models are [`TabularMDP`][rlcore.core.mdp.TabularMDP] objects wrapped in a
+[`TreatmentModel`][] that also keeps the *components* of the reward, so
 the same dynamics can be re-weighted for multi-objective and constrained
-planning::
+planning:
 
     r(s, a, s') = w_outcome * outcome(s, a, s') - w_burden * burden(s, a, s')
 
@@ -24,15 +24,15 @@ planning::
 and a contraindication ``mask[s, a]`` (True = allowed) that every planner and
 learner in rlcore honours. ``model.env()`` is the gymnasium view.
 
-Chronic disease: :func:`chronic_disease_model`
-    A quarterly cohort state-transition model in the spirit of the
+Chronic disease: [`chronic_disease_model`][]
+:   A quarterly cohort state-transition model in the spirit of the
     Sick-Sicker model used to teach health-economic Markov cohort analysis
     (healthy -> sick -> sicker -> dead, with utilities per state), extended
     with decisions: glucose band x complication level, five treatment
     intensities from lifestyle advice to intensive insulin.
 
-ICU sepsis: :func:`sepsis_model`
-    Same scale and structure as the sepsis simulator of Oberst & Sontag
+ICU sepsis: [`sepsis_model`][]
+:   Same scale and structure as the sepsis simulator of Oberst & Sontag
     (2019, "Counterfactual off-policy evaluation with Gumbel-max structural
     causal models"): discretised heart rate, systolic blood pressure, oxygen
     saturation and glucose, diabetes status, and which of antibiotics,
@@ -42,7 +42,7 @@ ICU sepsis: :func:`sepsis_model`
     own choices (documented below), not a copy of theirs.
 
 Patient subgroups (``subgroup=...``) change the dynamics but not the state
-and action spaces, so policies transfer between them; :func:`pooled_model`
+and action spaces, so policies transfer between them; [`pooled_model`][]
 mixes subgroups into the population a one-size-fits-all policy is fitted to.
 """
 
@@ -68,10 +68,10 @@ __all__ = [
 
 
 def chronic_disease_env(subgroup: str = "adult", max_episode_steps: int | None = None, **kwargs: Any):
-    """Gymnasium view of :func:`chronic_disease_model` (an entry point for ``gymnasium.register``)."""
+    """Gymnasium view of [`chronic_disease_model`][] (an entry point for ``gymnasium.register``)."""
     return chronic_disease_model(subgroup, **kwargs).env(max_episode_steps=max_episode_steps)
 
 
 def sepsis_env(subgroup: str = "adult", max_episode_steps: int | None = None, **kwargs: Any):
-    """Gymnasium view of :func:`sepsis_model` (an entry point for ``gymnasium.register``)."""
+    """Gymnasium view of [`sepsis_model`][] (an entry point for ``gymnasium.register``)."""
     return sepsis_model(subgroup, **kwargs).env(max_episode_steps=max_episode_steps)

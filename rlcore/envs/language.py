@@ -2,18 +2,15 @@
 
 Book: *RL for large language models*, "Text generation as an MDP".
 
-========== ================================================================
-MDP part   language MDP
-========== ================================================================
-state      ``s_t`` = the text written so far (prompt + ``t`` characters), or
-           with ``window=k`` only its last ``k`` characters (not Markov!)
-action     ``a_t`` = the next character, or the end token ``EOS``
-transition deterministic: ``s_{t+1} = s_t + a_t``
-reward     ``r_t = r_imm(s_{t+1}) + [episode ends at t] * r_end(final text)``
-end        ``EOS`` or reaching ``max_len`` characters -> *terminated*
-========== ================================================================
+| MDP part | language MDP |
+|---|---|
+| state | ``s_t`` = the text so far (prompt + ``t`` characters); with ``window=k`` only its last ``k`` (not Markov!) |
+| action | ``a_t`` = the next character, or the end token ``EOS`` |
+| transition | deterministic: ``s_{t+1} = s_t + a_t`` |
+| reward | ``r_t = r_imm(s_{t+1}) + [episode ends at t] * r_end(final text)`` |
+| end | ``EOS`` or reaching ``max_len`` characters -> *terminated* |
 
-Token ids (one id space shared with :mod:`rlcore.lm.model`): the ``n`` characters
+Token ids (one id space shared with [`rlcore.lm.model`][]): the ``n`` characters
 are ``0 .. n-1``, then ``EOS = n``, ``BOS = n+1``, ``PAD = n+2``. Actions are
 ``0 .. n`` (characters and ``EOS``), so an action id *is* a token id.
 
@@ -27,13 +24,13 @@ after which a learner *should* bootstrap. (Before, ``max_len`` was reported as
 ``truncated``; with a ``window`` the observed state at ``max_len`` aliases
 shorter prefixes, and Q-learning bootstrapped through it.)
 
-Rewards are :class:`~rlcore.envs.rewards.TextReward` objects (plain callables
-are wrapped with :func:`~rlcore.envs.rewards.from_function`). The env scores
+Rewards are [`TextReward`][rlcore.envs.rewards.TextReward] objects (plain callables
+are wrapped with [`from_function`][rlcore.envs.rewards.from_function]). The env scores
 one text at a time through the scalar path ``reward(text) -> float``; batched
 neural code scores whole batches with ``reward(texts) -> [B]``.
 
 Observations are, by default, the integer index of the state (a tabular view
-for tiny instances, so :func:`rlcore.q_learning` runs unchanged). The number
+for tiny instances, so [`rlcore.q_learning`][] runs unchanged). The number
 of states is ``sum_{t=0}^{T} |V|^t``, which explodes with ``T``: that is the
 book's argument for neural policies. ``observation="tokens"`` gives the padded
 token ids instead.
@@ -89,15 +86,17 @@ def state_count(n_chars: int, max_len: int, window: int | None = None) -> int:
 class CharLanguageEnv(gym.Env):
     """Write a text character by character; the reward is a function of the text.
 
+    ``info`` carries ``"text"`` (and at the end ``"final_text"``).
+
     Parameters
     ----------
-    vocab : :class:`Vocabulary` or str
+    vocab : Vocabulary or str
         The characters (``"abc"`` works).
     max_len : int >= 1
         Length limit ``T`` in characters (prompt included); reaching it terminates the episode.
-    delayed_reward : callable ``text -> float``, optional
+    delayed_reward : callable text -> float, optional
         ``r_end``, paid once at the last step (EOS or length limit) on the final text.
-    immediate_reward : callable ``text -> float``, optional
+    immediate_reward : callable text -> float, optional
         ``r_imm``, paid after every *character* on the text written so far
         (the ``EOS`` action earns no immediate reward).
     window : int, optional
@@ -105,12 +104,10 @@ class CharLanguageEnv(gym.Env):
     prompts : sequence of str
         The episode starts from one of these, drawn uniformly at ``reset``
         (default: the empty text). ``reset(options={"prompt": p})`` forces one.
-    observation : ``"auto"``, ``"index"`` or ``"tokens"``
+    observation : "auto", "index" or "tokens"
         ``"index"``: ``Discrete`` state index (prefix encoded as an integer).
         ``"tokens"``: ``MultiDiscrete`` array ``[BOS, x_1, .., x_t, PAD, ..]`` of length ``T + 1``.
         ``"auto"`` (default): ``"index"`` when the state count fits in an int64, else ``"tokens"``.
-
-    ``info`` carries ``"text"`` (and at the end ``"final_text"``).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -185,7 +182,7 @@ class CharLanguageEnv(gym.Env):
         return self._offset[len(seen)] + idx
 
     def state_text(self, index: int) -> str:
-        """Inverse of :meth:`state_index` (the observed text of a state index)."""
+        """Inverse of [`state_index`][] (the observed text of a state index)."""
         if not 0 <= index < self.n_states:
             raise ValueError(f"index must lie in [0, {self.n_states}), got {index}")
         t = max(i for i in range(len(self._offset)) if self._offset[i] <= index)
@@ -229,10 +226,10 @@ class CharLanguageEnv(gym.Env):
         """Rewards ``[r_0, r_1, ..]`` the env pays for ``actions`` from ``prompt``, and whether ``EOS`` ended it.
 
         The flag is ``True`` only for an ``EOS`` ending (a text that reached
-        ``max_len`` returns ``False``, although :meth:`step` reports it as
+        ``max_len`` returns ``False``, although ``step`` reports it as
         terminated too): the neural rollouts compare it with their own ``EOS`` flag.
 
-        The same computation as :meth:`step`; batched neural rollouts call it so
+        The same computation as ``step``; batched neural rollouts call it so
         that both views agree by construction. Actions after the episode ends are ignored.
         """
         text = prompt

@@ -20,7 +20,7 @@ def enumerate_states(env: CharLanguageEnv) -> int:
     """Count the distinct observations reachable in ``env`` by exhaustive search (small instances only).
 
     Depth-first over all action sequences from every prompt, replaying the
-    env itself; tests compare the count with :func:`state_count`.
+    env itself; tests compare the count with [`state_count`][rlcore.envs.language.state_count].
     """
     seen: set = set()
     v = env.vocab

@@ -2,9 +2,9 @@
 
 Book: *RL for large language models*, "Rewards for text".
 
-A :class:`TextReward` scores a batch of texts at once, ``R(x_1 .. x_B) -> [B]``
-(float64). A Python rule is wrapped with :func:`from_function`; a learned
-reward model subclasses :class:`TextReward` and overrides :meth:`TextReward.score`
+A [`TextReward`][] scores a batch of texts at once, ``R(x_1 .. x_B) -> [B]``
+(float64). A Python rule is wrapped with [`from_function`][]; a learned
+reward model subclasses [`TextReward`][] and overrides [`TextReward.score`][]
 to run one forward pass per batch. Every factory below returns a ``TextReward``.
 
 Calling convention: ``reward(["ab", "ba"])`` returns an array of shape ``[2]``;
@@ -30,7 +30,7 @@ __all__ = [
 class TextReward:
     """A reward on texts, scored a batch at a time: ``R(texts) -> float64 array [B]``.
 
-    Subclasses implement :meth:`score`; :meth:`__call__` checks its output
+    Subclasses implement [`score`][]; calling the reward checks its output
     (shape ``[B]``, real numbers, all finite) and raises ``ValueError`` naming the reward.
     """
 
@@ -96,7 +96,7 @@ class _FunctionReward(TextReward):
 
 
 def from_function(fn: Callable[[str], float], name: str | None = None) -> TextReward:
-    """Wrap a per-text Python rule ``fn(text) -> float`` as a batched :class:`TextReward`."""
+    """Wrap a per-text Python rule ``fn(text) -> float`` as a batched [`TextReward`][]."""
     if isinstance(fn, TextReward):
         return fn
     if not callable(fn):
@@ -203,7 +203,7 @@ def weighted_sum(terms: Mapping[Any, float] | Sequence[tuple[float, Any]]) -> Te
     """Multi-objective reward: ``R(x) = sum_i w_i R_i(x)``.
 
     ``terms`` is ``{reward: weight}`` or ``[(weight, reward), ...]``; plain
-    callables are wrapped with :func:`from_function`. ``.components(texts)``
+    callables are wrapped with [`from_function`][]. ``.components(texts)``
     gives each ``R_i`` by name, for logging.
     """
     pairs = [(w, f) for f, w in terms.items()] if isinstance(terms, Mapping) else list(terms)

@@ -2,8 +2,8 @@
 
 Book: *Healthcare*, "An ICU sepsis model".
 
-.. warning::
-   A teaching model, not a clinical tool: the transition probabilities are our own choices.
+!!! warning
+    A teaching model, not a clinical tool: the transition probabilities are our own choices.
 
 Discretised heart rate, blood pressure, oxygen saturation and glucose, diabetes status and
 the on/off state of antibiotics, vasopressors and ventilation: 1,440 states plus death and
@@ -83,10 +83,10 @@ def sepsis_model(subgroup: str = "adult", *, gamma: float = 0.99, horizon: int =
     **Teaching model, not a clinical tool.** Our own parameters, documented here.
 
     State: ``(hr, bp, o2, glucose, diabetic, antibiotics, vasopressors, ventilation)`` with
-    ``3 x 3 x 2 x 5 x 2 x 2 x 2 x 2 = 1440`` combinations (:data:`SEPSIS_FACTORS`, index by
+    ``3 x 3 x 2 x 5 x 2 x 2 x 2 x 2 = 1440`` combinations (``SEPSIS_FACTORS``, index by
     ``np.ravel_multi_index``), plus terminal ``"death"`` (1440) and ``"discharge"`` (1441).
     The treatment flags record what was given at the previous step, so withdrawing
-    a treatment can be modelled. Action ``a`` in ``0..7`` (:data:`SEPSIS_ACTIONS`) sets the
+    a treatment can be modelled. Action ``a`` in ``0..7`` (``SEPSIS_ACTIONS``) sets the
     treatments for the next step: bit 4 antibiotics, bit 2 vasopressors, bit 1 ventilation.
 
     Each vital moves independently given ``(state, action)``; its kernel is the product of

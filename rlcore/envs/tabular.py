@@ -1,4 +1,4 @@
-"""The simulation view of a :class:`~rlcore.core.mdp.TabularMDP`: a seeded gymnasium ``Env``.
+"""The simulation view of a [`TabularMDP`][rlcore.core.mdp.TabularMDP]: a seeded gymnasium ``Env``.
 
 Book: *Fundamental concepts*, "The MDP tuple" (model view versus simulation view).
 """

@@ -2,8 +2,8 @@
 
 Book: *Healthcare*, "Treatment as a Markov decision process".
 
-.. warning::
-   Teaching models, not clinical tools (see :mod:`rlcore.envs.healthcare`).
+!!! warning
+    Teaching models, not clinical tools (see [`rlcore.envs.healthcare`][]).
 
 The reward is ``r(s, a, s') = w_outcome * outcome(s, a, s') - w_burden * burden(s, a, s')``,
 with ``adverse`` (expected adverse events per transition) kept for constraints and a
@@ -33,16 +33,26 @@ class TreatmentModel:
 
     Attributes
     ----------
-    name : ``"chronic"``, ``"sepsis"`` or ``"pooled(...)"``.
-    subgroup : patient subgroup the dynamics describe.
-    mdp : the :class:`~rlcore.core.mdp.TabularMDP` with reward ``outcome - burden_weight * burden``.
-    outcome, burden, adverse : ``[S, A, K]`` arrays aligned with ``mdp.prob``: the outcome
-        reward, the side-effect/treatment burden and the expected number of adverse events
-        of each transition.
-    mask : ``[S, A]`` bool, True where the action is allowed (not contraindicated).
-    burden_weight : weight ``w_burden`` used in ``mdp``'s reward.
-    factors : state factors and their level names, in the order of the state index.
-    adverse_name : what one adverse event is (for tables and plot labels).
+    name
+        ``"chronic"``, ``"sepsis"`` or ``"pooled(...)"``.
+    subgroup
+        Patient subgroup the dynamics describe.
+    mdp
+        The [`TabularMDP`][rlcore.core.mdp.TabularMDP] with reward ``outcome - burden_weight * burden``.
+    outcome
+        ``[S, A, K]``, aligned with ``mdp.prob``: the outcome reward of each transition.
+    burden
+        ``[S, A, K]``: the side-effect/treatment burden of each transition.
+    adverse
+        ``[S, A, K]``: the expected number of adverse events of each transition.
+    mask
+        ``[S, A]`` bool, True where the action is allowed (not contraindicated).
+    burden_weight
+        Weight ``w_burden`` used in ``mdp``'s reward.
+    factors
+        State factors and their level names, in the order of the state index.
+    adverse_name
+        What one adverse event is (for tables and plot labels).
     """
 
     name: str

@@ -2,7 +2,7 @@
 
 Book: *RL for large language models*, "Text generation as an MDP".
 
-Token ids (one id space shared with :mod:`rlcore.lm.model`): the ``n`` characters
+Token ids (one id space shared with [`rlcore.lm.model`][]): the ``n`` characters
 are ``0 .. n-1``, then ``EOS = n``, ``BOS = n+1``, ``PAD = n+2``.
 """
 

@@ -2,13 +2,13 @@
 
 Book: *Healthcare*, "Safety constraints" and "Multiple objectives".
 
-* :func:`lagrangian_front` -- on any MDP with a reward ``R`` and a cost ``C``, the deterministic
+* [`lagrangian_front`][] -- on any MDP with a reward ``R`` and a cost ``C``, the deterministic
   optima of ``R - lambda C`` over a grid of multipliers, each evaluated exactly;
-  :func:`lagrangian_sweep` is the same for a treatment model's adverse events;
-* :func:`constrained_policy` -- maximise ``v_r(pi)`` subject to ``v_c(pi) <= budget`` by a Lagrangian
-  bisection and an episode-level mixture of two deterministic policies; :func:`constrained_lp`
+  [`lagrangian_sweep`][] is the same for a treatment model's adverse events;
+* [`constrained_policy`][] -- maximise ``v_r(pi)`` subject to ``v_c(pi) <= budget`` by a Lagrangian
+  bisection and an episode-level mixture of two deterministic policies; [`constrained_lp`][]
   solves the same problem as a linear programme over occupancy measures, for cross-checking;
-* :func:`pareto_sweep` -- the outcome/burden front traced by scalarised rewards.
+* [`pareto_sweep`][] -- the outcome/burden front traced by scalarised rewards.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def lagrangian_front(mdp: TabularMDP, cost: Any, lambdas: Any = None, *, mask: A
 
 
 def lagrangian_sweep(model: TreatmentModel, lambdas: Any = None) -> LagrangianSweep:
-    """:func:`lagrangian_front` for a treatment model: ``R`` its reward, ``C`` its adverse events, masked.
+    """[`lagrangian_front`][] for a treatment model: ``R`` its reward, ``C`` its adverse events, masked.
 
     ``v_c`` and ``v_r`` are non-increasing in ``lambda``: the sweep traces the
     upper-left boundary of achievable (cost, value) pairs.
@@ -99,13 +99,22 @@ class ConstrainedResult:
 
     Attributes
     ----------
-    budget, lam : the bound and the Lagrange multiplier ``lambda*`` found.
-    policy_a, policy_b : ``[S]`` deterministic policies (``a`` costs more than the budget, ``b`` not).
-    mix : probability of ``policy_a``.
-    value, cost : exact ``v_r`` and ``v_c`` of the mixture (``cost == budget`` when the bound binds).
-    value_a, value_b, cost_a, cost_b : the two policies' exact values and costs.
-    binding : whether the constraint is active (otherwise ``policy_a == policy_b`` is unconstrained optimal).
-    iterations : breakpoint-search steps after the bracket was found.
+    budget
+        The bound.
+    lam
+        The Lagrange multiplier ``lambda*`` found.
+    policy_a, policy_b
+        ``[S]`` deterministic policies (``a`` costs more than the budget, ``b`` not).
+    mix
+        Probability of ``policy_a``.
+    value, cost
+        Exact ``v_r`` and ``v_c`` of the mixture (``cost == budget`` when the bound binds).
+    value_a, value_b, cost_a, cost_b
+        The two policies' exact values and costs.
+    binding
+        Whether the constraint is active (otherwise ``policy_a == policy_b`` is unconstrained optimal).
+    iterations
+        Breakpoint-search steps after the bracket was found.
     """
 
     budget: float
@@ -140,7 +149,7 @@ def constrained_policy(model: TreatmentModel, budget: float, *, lam_max: float =
     policy beats them there. Both are then optimal for the Lagrangian at ``lambda*``, and the
     mixture with
     ``mix = (budget - v_c(pi_b)) / (v_c(pi_a) - v_c(pi_b))`` meets the bound exactly and is
-    optimal for the constrained problem (Altman, 1999; cross-check with :func:`constrained_lp`).
+    optimal for the constrained problem (Altman, 1999; cross-check with [`constrained_lp`][]).
 
     Raises ``ValueError`` if no policy can meet the budget (it is below the minimum achievable
     ``v_c``).

@@ -2,12 +2,12 @@
 
 Book: *Healthcare*, "Learning from logged clinical decisions".
 
-:func:`fitted_q_iteration` learns greedy values from the empirical model of the
+[`fitted_q_iteration`][] learns greedy values from the empirical model of the
 log; with ``pessimistic=True`` actions the log never shows get a lower bound and
 rarely seen ones a count penalty ``penalty / sqrt(N(s, a))``.
-:func:`behaviour_cloning` copies the clinicians' most frequent action. The log
-types, the exact truth (:mod:`rlcore.health.logs`) and the off-policy
-estimators (:mod:`rlcore.health.ope`) are re-exported here for convenience.
+[`behaviour_cloning`][] copies the clinicians' most frequent action. The log
+types, the exact truth ([`rlcore.health.logs`][]) and the off-policy
+estimators ([`rlcore.health.ope`][]) are re-exported here for convenience.
 """
 
 from __future__ import annotations
@@ -50,11 +50,16 @@ class OfflineResult:
 
     Attributes
     ----------
-    policy : ``[S]`` greedy/most-likely action.
-    pi : ``[S, A]`` policy table (one-hot for FQI).
-    Q : ``[S, A]`` fitted action values (FQI) or action counts (behaviour cloning).
-    counts : ``[S, A]`` logged visit counts ``N(s, a)``.
-    iterations : FQI sweeps (0 for behaviour cloning).
+    policy
+        ``[S]`` greedy/most-likely action.
+    pi
+        ``[S, A]`` policy table (one-hot for FQI).
+    Q
+        ``[S, A]`` fitted action values (FQI) or action counts (behaviour cloning).
+    counts
+        ``[S, A]`` logged visit counts ``N(s, a)``.
+    iterations
+        FQI sweeps (0 for behaviour cloning).
     """
 
     policy: np.ndarray

@@ -4,19 +4,17 @@ Book: *Healthcare*, "Off-policy evaluation".
 
     v(pi) = E_{s_0 ~ mu_0} [ sum_{t < H} gamma^t r_t ]
 
-====== ================================ =====================================================
-name   function                         estimate
-====== ================================ =====================================================
-is     :func:`importance_sampling`      ``(1/N) sum_i w_i G_i``
-wis    :func:`importance_sampling`      ``sum_i w_i G_i / sum_i w_i``
-pdis   :func:`importance_sampling`      ``(1/N) sum_i sum_t gamma^t w_{i,0:t} r_{i,t}``
-dr     :func:`doubly_robust`            per-decision IS with the FQE model as control variate
-wdr    :func:`doubly_robust`            the same with self-normalised per-decision weights
-fqe    :func:`fitted_q_evaluation`      ``(1/N) sum_i V_H(s_{i,0})`` from the empirical model
-====== ================================ =====================================================
+| name | function | estimate |
+|---|---|---|
+| is | [`importance_sampling`][] | ``(1/N) sum_i w_i G_i`` |
+| wis | [`importance_sampling`][] | ``sum_i w_i G_i / sum_i w_i`` |
+| pdis | [`importance_sampling`][] | ``(1/N) sum_i sum_t gamma^t w_{i,0:t} r_{i,t}`` |
+| dr | [`doubly_robust`][] | per-decision IS with the FQE model as control variate |
+| wdr | [`doubly_robust`][] | the same with self-normalised per-decision weights |
+| fqe | [`fitted_q_evaluation`][] | ``(1/N) sum_i V_H(s_{i,0})`` from the empirical model |
 
 with ``w_{i,0:t} = prod_{u <= t} pi(a_u|s_u) / b(a_u|s_u)`` and ``w_i = w_{i,0:H-1}``. Every
-estimator returns an :class:`OPEEstimate` with an effective sample size and a bootstrap interval.
+estimator returns an [`OPEEstimate`][] with an effective sample size and a bootstrap interval.
 """
 
 from __future__ import annotations
@@ -45,13 +43,19 @@ class OPEEstimate:
 
     Attributes
     ----------
-    method : estimator name (``"is"``, ``"wis"``, ``"pdis"``, ``"dr"``, ``"fqe"``).
-    value : the point estimate.
-    ess : effective sample size ``(sum_i w_i)^2 / sum_i w_i^2`` of the trajectory weights
+    method
+        Estimator name (``"is"``, ``"wis"``, ``"pdis"``, ``"dr"``, ``"fqe"``).
+    value
+        The point estimate.
+    ess
+        Effective sample size ``(sum_i w_i)^2 / sum_i w_i^2`` of the trajectory weights
         (``N`` for FQE, which does not reweight): how many on-policy episodes the log is worth.
-    ci_low, ci_high : percentile bootstrap interval (episodes resampled with replacement).
-    n_episodes : episodes in the log.
-    bootstrap : the bootstrap replicates.
+    ci_low, ci_high
+        Percentile bootstrap interval (episodes resampled with replacement).
+    n_episodes
+        Episodes in the log.
+    bootstrap
+        The bootstrap replicates.
     """
 
     method: str
@@ -104,7 +108,7 @@ def importance_sampling(data: LoggedData, pi: Any, method: str = "wis", *, n_boo
 
     ``w_{i,0:t} = prod_{u<=t} pi(a_u|s_u)/b(a_u|s_u)``, ``w_i = w_{i,0:H-1}``, ``G_i = sum_t gamma^t r_t``.
     WIS is ``nan`` when no logged episode has positive weight, and then a
-    :class:`NoSupportWarning` says so: ``pi`` takes, somewhere on every logged episode, an
+    [`NoSupportWarning`][] says so: ``pi`` takes, somewhere on every logged episode, an
     action the behaviour policy never took there, so the log says nothing about ``pi``.
     """
     if method not in ("is", "wis", "pdis"):
@@ -209,7 +213,7 @@ def doubly_robust(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, weighted:
 
     ``v_DR = (1/N) sum_i sum_t gamma^t [ w_{i,0:t} (r_{i,t} - Q_hat_t(s_t, a_t)) + w_{i,0:t-1} V_hat_t(s_t) ]``
 
-    with ``w_{i,0:-1} = 1`` and the model ``Q_hat_t = Q_{H-t}`` of :func:`fitted_q_evaluation`
+    with ``w_{i,0:-1} = 1`` and the model ``Q_hat_t = Q_{H-t}`` of [`fitted_q_evaluation`][]
     (``H - t`` steps to go), ``V_hat_t(s) = sum_a pi(a|s) Q_hat_t(s,a)``. The model carries the
     estimate; the weighted residuals correct its bias. Unbiased if the weights are right, low
     variance if the model is good. The model is refitted inside every bootstrap replicate.

@@ -83,14 +83,21 @@ class TrapResult:
 
     Attributes
     ----------
-    found : whether some seed showed the trap.
-    seed : the first such seed (or the last tried if none).
-    wis_learned, wis_clinician : WIS estimates on the log (for the clinicians WIS is the mean return).
-    true_learned, true_clinician : exact values from the model.
-    ess_learned : effective sample size behind ``wis_learned``.
-    n_tried, n_trap : seeds tried and how many of them showed the trap (``n_trap / n_tried`` is
+    found
+        Whether some seed showed the trap.
+    seed
+        The first such seed (or the last tried if none).
+    wis_learned, wis_clinician
+        WIS estimates on the log (for the clinicians WIS is the mean return).
+    true_learned, true_clinician
+        Exact values from the model.
+    ess_learned
+        Effective sample size behind ``wis_learned``.
+    n_tried, n_trap
+        Seeds tried and how many of them showed the trap (``n_trap / n_tried`` is
         the honest frequency of the phenomenon under this procedure).
-    learned_policy : ``[S]`` the policy learned on the trap seed's log.
+    learned_policy
+        ``[S]`` the policy learned on the trap seed's log.
     """
 
     found: bool

@@ -2,17 +2,17 @@
 
 Book: *RL for large language models* companion, "Healthcare".
 
-Works on any :class:`~rlcore.envs.healthcare.TreatmentModel` (teaching models,
+Works on any [`TreatmentModel`][rlcore.envs.healthcare.TreatmentModel] (teaching models,
 not clinical tools). Every number is computed exactly from the model:
 
-* :func:`treatment_table` -- state name -> recommended action, probability and value ``V^pi(s)``;
-* :func:`subgroup_analysis` -- per-subgroup optimal policy and value versus one policy fitted
+* [`treatment_table`][] -- state name -> recommended action, probability and value ``V^pi(s)``;
+* [`subgroup_analysis`][] -- per-subgroup optimal policy and value versus one policy fitted
   to the pooled population: what one-size-fits-all costs each subgroup;
-* :func:`constrained_policy` -- maximise ``v_r(pi)`` subject to ``v_c(pi) <= budget`` (expected
+* [`constrained_policy`][] -- maximise ``v_r(pi)`` subject to ``v_c(pi) <= budget`` (expected
   discounted adverse events) by a Lagrangian bisection and an episode-level mixture of two
-  deterministic policies; :func:`constrained_lp` solves the same problem as a linear
+  deterministic policies; [`constrained_lp`][] solves the same problem as a linear
   programme over occupancy measures, for cross-checking;
-* :func:`pareto_sweep` -- the outcome/burden Pareto front traced by scalarised rewards.
+* [`pareto_sweep`][] -- the outcome/burden Pareto front traced by scalarised rewards.
 
 Throughout, ``v_x(pi) = sum_s mu_0(s) V_x^pi(s)`` with ``V_x^pi`` the discounted value of reward
 component ``x`` (``outcome``, ``burden``, ``adverse``) under the model's ``gamma``.
@@ -86,7 +86,7 @@ class TreatmentRow:
 class TreatmentTable:
     """A policy as a clinician would read it: ``state -> recommended action (probability), value``.
 
-    ``str(table)`` gives aligned text; :meth:`to_markdown` a Markdown table.
+    ``str(table)`` gives aligned text; [`to_markdown`][] a Markdown table.
     """
 
     rows: tuple[TreatmentRow, ...]
@@ -94,6 +94,7 @@ class TreatmentTable:
     value_label: str = "expected value"
 
     def to_markdown(self) -> str:
+        """The same table in Markdown: one row per state, value column labelled ``value_label``."""
         lines = [f"| state | recommended action | probability | {self.value_label} |", "|---|---|---:|---:|"]
         lines += [f"| {r.state_name} | {r.action_name} | {r.probability:.2f} | {r.value:.3f} |" for r in self.rows]
         return "\n".join(lines)
@@ -114,7 +115,7 @@ class TreatmentTable:
 def treatment_table(model: TreatmentModel | TabularMDP, pi: Any, *, states: Any = None, V: Any = None,
                     sort_by: str = "index", limit: int | None = None, title: str = "") -> TreatmentTable:
     """Readable table of a policy: for each state its most likely action, that action's probability
-    and the exact value ``V^pi(s)`` (solved by :func:`rlcore.tabular.dp.policy_evaluation` unless ``V`` is given).
+    and the exact value ``V^pi(s)`` (solved by [`rlcore.tabular.dp.policy_evaluation`][] unless ``V`` is given).
 
     ``states``: indices to list (default: every non-terminal state). ``sort_by``: ``"index"``,
     ``"initial"`` (most common admission states first) or ``"value"`` (worst first).
@@ -146,13 +147,26 @@ class SubgroupReport:
 
     Attributes
     ----------
-    subgroups : names; weights : population shares ``w_g``.
-    optimal_value : ``v_g(pi_g*)``, each subgroup's own optimal policy (its own mask).
-    pooled_value : ``v_g(pi_pool)``, the policy optimal for the pooled model.
-    regret : ``optimal_value - pooled_value >= 0``; relative_regret : regret / |optimal_value|.
-    agreement : occupancy-weighted fraction of decisions where ``pi_pool`` and ``pi_g*`` agree.
-    optimal_policies : ``[G, S]``; pooled_policy : ``[S]``.
-    pooled_mask_fallback : states where no action was safe for every subgroup (pooled mask relaxed).
+    subgroups
+        Names of the subgroups.
+    weights
+        Population shares ``w_g``.
+    optimal_value
+        ``v_g(pi_g*)``, each subgroup's own optimal policy (its own mask).
+    pooled_value
+        ``v_g(pi_pool)``, the policy optimal for the pooled model.
+    regret
+        ``optimal_value - pooled_value >= 0``.
+    relative_regret
+        ``regret / |optimal_value|``.
+    agreement
+        Occupancy-weighted fraction of decisions where ``pi_pool`` and ``pi_g*`` agree.
+    optimal_policies
+        ``[G, S]``, each subgroup's own optimal policy.
+    pooled_policy
+        ``[S]``, the pooled policy.
+    pooled_mask_fallback
+        States where no action was safe for every subgroup (pooled mask relaxed).
     """
 
     subgroups: tuple[str, ...]
@@ -184,7 +198,7 @@ def subgroup_analysis(models: list[TreatmentModel], weights: Any = None) -> Subg
     """Per-subgroup optimal policies versus one policy for the pooled population.
 
     ``pi_g* = argmax v_g`` (value iteration in subgroup ``g`` with its mask); ``pi_pool`` is
-    optimal in :func:`~rlcore.envs.healthcare.pooled_model` (mixture dynamics, intersected
+    optimal in [`pooled_model`][rlcore.envs.healthcare.pooled_model] (mixture dynamics, intersected
     masks). The regret ``v_g(pi_g*) - v_g(pi_pool)`` is each subgroup's price of a single policy.
     """
     pooled = pooled_model(models, weights)

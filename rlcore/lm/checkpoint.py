@@ -29,7 +29,7 @@ def _check_path(path, name: str = "path") -> Path:
 
 
 def save(model: CharLM, path: str | Path) -> None:
-    """Write the weights and the :class:`ModelConfig` to a safetensors file (no pickle)."""
+    """Write the weights and the [`ModelConfig`][] to a safetensors file (no pickle)."""
     from safetensors.torch import save_file
 
     path = _check_path(path)
@@ -78,12 +78,12 @@ def _expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
 
 
 def load(path: str | Path, model: CharLM | None = None) -> CharLM:
-    """Load a checkpoint written by :func:`save`, bit-identical.
+    """Load a checkpoint written by [`save`][], bit-identical.
 
     The stored architecture is parsed and bounded, and every tensor's name and shape
     is checked against it from the file's header, before any model is built or any
     tensor read; errors name the file and the tensor. Without ``model`` a new
-    :class:`CharLM` is built from the stored config. With ``model``, its architecture
+    [`CharLM`][] is built from the stored config. With ``model``, its architecture
     must match the checkpoint's, else ``ValueError`` naming the differing fields.
     """
     from safetensors import safe_open

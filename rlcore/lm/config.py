@@ -5,7 +5,7 @@ Book: *RL for large language models*, "Policy gradients" and "Proximal policy op
 A config is validated when it is built: a negative ``max_grad_norm`` (which
 would flip the gradient and train the model to *minimise* reward), zero
 minibatches or a NaN ``target_kl`` raise ``ValueError`` naming the field,
-the value and what is allowed. The rules live in one table, :data:`RULES`,
+the value and what is allowed. The rules live in one table, [`RULES`][],
 so the configs to come (DPO, GRPO) share them.
 """
 
@@ -66,7 +66,7 @@ RULES: dict[str, tuple[Any, str]] = {
 
 
 def validate_config(cfg: Any, rules: dict[str, tuple[Any, str]] | None = None) -> None:
-    """Check every field of a config dataclass against ``rules`` (default :data:`RULES`); ``ValueError`` names
+    """Check every field of a config dataclass against ``rules`` (default [`RULES`][]); ``ValueError`` names
     the first bad field, its value and what is allowed."""
     name = type(cfg).__name__
     rules = RULES if rules is None else rules
@@ -110,7 +110,7 @@ class SamplingConfig:
     gradient_accumulation_steps: int = 1
     """micro-batches each process samples and back-propagates before one optimiser step: the batch is
     ``world_size x gradient_accumulation_steps`` micro-batches, each drawn by its own random stream
-    (:mod:`rlcore.lm.parallel`), so one process accumulating two equals two processes with one each"""
+    ([`rlcore.lm.parallel`][]), so one process accumulating two equals two processes with one each"""
 
     def __post_init__(self) -> None:
         validate_config(self)
@@ -127,13 +127,13 @@ class TrainerConfig(SamplingConfig):
     kl_coef: float = 0.0
     """``beta``, the strength of the KL penalty to the reference policy"""
     kl_estimator: str = "k1"
-    """per-token KL estimator, one of ``k1``, ``k2``, ``k3`` (:mod:`rlcore.lm.kl`)"""
+    """per-token KL estimator, one of ``k1``, ``k2``, ``k3`` ([`rlcore.lm.kl`][])"""
     kl_penalty: str = "reward"
     """where the KL goes: ``"reward"`` subtracts ``kl_coef * k`` from each token's reward
     (PPO, RLOO; use ``k1``); ``"loss"`` adds ``kl_coef * agg(k)`` to the loss, with gradient
-    (GRPO; use ``k3`` or ``k2``). The other pairings drift away from the reference (:mod:`rlcore.lm.kl`)"""
+    (GRPO; use ``k3`` or ``k2``). The other pairings drift away from the reference ([`rlcore.lm.kl`][])"""
     loss_agg: str = "token-mean"
-    """token-loss aggregation, one of :data:`rlcore.lm.losses.LOSS_AGG`"""
+    """token-loss aggregation, one of [`rlcore.lm.losses.LOSS_AGG`][]"""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ sampled estimate should match) and *RLHF* (the KL to the reference, computed, no
 With ``n`` characters and a length limit ``T`` (prompt included), a prompt of
 ``P`` characters has ``sum_{t<m} n^t`` completions ended by ``EOS`` plus ``n^m``
 that reach the limit, ``m = T - P``: the language MDP's state count
-(:func:`rlcore.envs.language.state_count`), one episode per prefix. For a
+([`rlcore.envs.language.state_count`][]), one episode per prefix. For a
 vocabulary of two or three characters and ``T`` of five or six that is a few
 hundred texts, so ``sum_y pi(y|x) f(y)`` is a sum, not an estimate.
 """
@@ -35,7 +35,7 @@ MAX_ENUMERATED = 2_000_000
 
 def enumerate_completions(vocab: Vocabulary, max_len: int, prompts: str | Sequence[str] = ("",),
                           device: torch.device | str | None = None) -> Rollout:
-    """Every completion of every prompt under the length limit ``max_len``, as one :class:`Rollout`.
+    """Every completion of every prompt under the length limit ``max_len``, as one [`Rollout`][].
 
     ``logprobs`` and ``values`` are zeros (score the rollout with a model);
     ``group_ids`` says which prompt a row completes.

@@ -5,34 +5,30 @@ Book: *RLHF*, "The KL penalty" (why the policy is kept close to the reference).
 For a token ``a ~ pi(.|s)`` write ``log r = log pi_ref(a|s) - log pi(a|s)``.
 The three estimators of ``KL(pi || pi_ref)`` (Schulman, "Approximating KL divergence", 2020):
 
-====== ========================= ============================================================
-name   per-token value           properties under ``a ~ pi``
-====== ========================= ============================================================
-``k1`` ``-log r``                unbiased; can be negative; high variance
-``k2`` ``(log r)^2 / 2``         biased (exact to second order); never negative
-``k3`` ``(r - 1) - log r``       unbiased and never negative (a control variate added to k1)
-====== ========================= ============================================================
+| name | per-token value | properties under ``a ~ pi`` |
+|---|---|---|
+| ``k1`` | ``-log r`` | unbiased; can be negative; high variance |
+| ``k2`` | ``(log r)^2 / 2`` | biased (exact to second order); never negative |
+| ``k3`` | ``(r - 1) - log r`` | unbiased and never negative (a control variate added to k1) |
 
 Where the estimate goes matters as much as which one it is. With the
 score-function gradient, a per-token reward term ``-beta f(a)`` contributes
 ``-beta E[grad log pi(a) f(a)]``, and a loss term contributes ``beta E[grad f(a)]``
 on the sampled tokens. Per state, with ``rho = pi_ref / pi``:
 
-============ ============================================================= =========
-placement    expected gradient it follows                                  use it?
-============ ============================================================= =========
-reward, k1   ``grad KL(pi || pi_ref)``                                     yes (PPO, RLOO)
-reward, k3   ``grad KL(pi || pi_ref) - grad KL(pi_ref || pi)``             no: drifts
-loss, k1     ``E[grad log pi] = 0``: noise only                            no: drifts
-loss, k2     ``grad KL(pi || pi_ref)``                                     yes
-loss, k3     ``grad KL(pi_ref || pi)`` (the forward KL)                    yes (GRPO)
-============ ============================================================= =========
+| placement | expected gradient it follows | use it? |
+|---|---|---|
+| reward, k1 | ``grad KL(pi || pi_ref)`` | yes (PPO, RLOO) |
+| reward, k3 | ``grad KL(pi || pi_ref) - grad KL(pi_ref || pi)`` | no: drifts |
+| loss, k1 | ``E[grad log pi] = 0``: noise only | no: drifts |
+| loss, k2 | ``grad KL(pi || pi_ref)`` | yes |
+| loss, k3 | ``grad KL(pi_ref || pi)`` (the forward KL) | yes (GRPO) |
 
 ``tests/test_rollout.py::test_kl_anchor_placement`` shows each row on a toy
 where only the KL acts.
 
 Both log-probabilities must come from the same *unfiltered* distribution
-(``softmax(z / temperature)``, see :mod:`rlcore.lm.rollout`): under a top-k or
+(``softmax(z / temperature)``, see [`rlcore.lm.rollout`][]): under a top-k or
 top-p support one of them can be ``-inf`` and every estimator is infinite.
 A sequence's KL is the sum of its tokens' estimates.
 """
@@ -44,7 +40,7 @@ import torch
 __all__ = ["KL_ESTIMATORS", "kl_estimate", "kl_to_reference", "AdaptiveKLController"]
 
 KL_ESTIMATORS = ("k1", "k2", "k3")
-"""The names :func:`kl_estimate` accepts."""
+"""The names [`kl_estimate`][] accepts."""
 
 
 def kl_estimate(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k1") -> torch.Tensor:

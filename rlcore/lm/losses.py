@@ -6,11 +6,11 @@ Every loss reads per-token tensors ``[B, L]`` aligned on the completion with a
 mask ``m`` (prompt and padding never count), and reduces them with one of
 three aggregations (``loss_agg``, names as in verl):
 
-========================= ===================================================================
-``"token-mean"``          ``sum_{b,t} m l / sum_{b,t} m`` (every token weighs the same)
-``"seq-mean-token-mean"`` ``(1/B) sum_b (sum_t m l / sum_t m)`` (every sequence weighs the same)
-``"seq-mean-token-sum"``  ``(1/B) sum_b sum_t m l`` (the unbiased policy-gradient estimator)
-========================= ===================================================================
+| ``loss_agg`` | aggregate |
+|---|---|
+| ``"token-mean"`` | ``sum_{b,t} m l / sum_{b,t} m`` (every token weighs the same) |
+| ``"seq-mean-token-mean"`` | ``(1/B) sum_b (sum_t m l / sum_t m)`` (every sequence weighs the same) |
+| ``"seq-mean-token-sum"`` | ``(1/B) sum_b sum_t m l`` (the unbiased policy-gradient estimator) |
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ __all__ = ["LOSS_AGG", "aggregate", "masked_mean", "normalize_advantages", "rein
            "clipped_value_loss", "explained_variance"]
 
 LOSS_AGG = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum")
-"""The token-loss aggregations :func:`aggregate` knows."""
+"""The token-loss aggregations [`aggregate`][] knows."""
 
 
 def _check_agg(mode: str) -> None:

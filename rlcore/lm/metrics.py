@@ -73,7 +73,7 @@ def bleu(candidate: str, references: Sequence[str], max_n: int = 4) -> float:
 
 
 def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
-    """Mean over texts of :func:`bleu` against all the other texts; needs at least two texts."""
+    """Mean over texts of [`bleu`][] against all the other texts; needs at least two texts."""
     texts = list(texts)
     if len(texts) < 2:
         raise ValueError(f"self_bleu needs at least two texts, got {len(texts)}")
@@ -85,7 +85,7 @@ def perplexity(model: CharLM, texts: Sequence[str] | Rollout, prompts: Sequence[
                max_len: int | None = None) -> float:
     """``exp`` of the mean negative log-likelihood per completion token (EOS included) under ``model``.
 
-    ``texts`` are completions of ``prompts`` (default: the empty prompt), or a :class:`Rollout`.
+    ``texts`` are completions of ``prompts`` (default: the empty prompt), or a [`Rollout`][].
     """
     if isinstance(texts, Rollout):
         ro = texts

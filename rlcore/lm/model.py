@@ -10,7 +10,7 @@ characters included) into a hidden state ``h_t = GRU(h_{t-1}, embed(x_t))`` and 
   ``n + 1`` actions (characters and ``EOS``),
 * a value ``V(s_t) = w_v . h_t + b_v`` (the critic of PPO and REINFORCE's baseline).
 
-Sampling and scoring live in :mod:`rlcore.lm.rollout`; checkpoints in :mod:`rlcore.lm.checkpoint`.
+Sampling and scoring live in [`rlcore.lm.rollout`][]; checkpoints in [`rlcore.lm.checkpoint`][].
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DEFAULT_CHARS = " abcdefghijklmnopqrstuvwxyz"
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of a :class:`CharLM`; stored in every checkpoint."""
+    """Architecture of a [`CharLM`][]; stored in every checkpoint."""
 
     chars: str = DEFAULT_CHARS
     """the characters of the vocabulary (ids ``0 .. n-1``)"""
@@ -49,7 +49,7 @@ class CharLM(nn.Module):
 
     Parameters
     ----------
-    vocab : :class:`~rlcore.envs.language.Vocabulary` or str
+    vocab : Vocabulary or str
         Characters (default: space and a-z).
     embed_dim, hidden_dim, num_layers : int
         Sizes; the defaults give about 20k parameters.
@@ -97,7 +97,7 @@ class CharLM(nn.Module):
     @classmethod
     def from_config(cls, config: ModelConfig, seed: int | None = None,
                     device: torch.device | str | None = None) -> CharLM:
-        """Build a model from a :class:`ModelConfig`."""
+        """Build a model from a [`ModelConfig`][]."""
         return cls(config.chars, config.embed_dim, config.hidden_dim, config.num_layers, config.value_head, seed,
                    device)
 

@@ -11,7 +11,7 @@ loss ``l_m`` is its own mean, and the step follows the gradient of
 
     L = (1 / M) sum_m l_m ,
 
-which :class:`~torch.nn.parallel.DistributedDataParallel` computes by
+which ``torch.nn.parallel.DistributedDataParallel`` computes by
 averaging the ranks' gradients (an all-reduce) after each rank has summed
 ``l_m / gradient_accumulation_steps`` over its own micro-batches. So two
 processes with one micro-batch each and one process with two accumulated
@@ -101,7 +101,7 @@ def stream_generators(seed: int, accumulation: int, w: World, device: torch.devi
 
 
 class DataParallelLM(DistributedDataParallel):
-    """``DistributedDataParallel`` around a :class:`~rlcore.lm.model.CharLM`, which still reads as one.
+    """``DistributedDataParallel`` around a [`CharLM`][rlcore.lm.model.CharLM], which still reads as one.
 
     The trainers score through it (so the backward pass all-reduces the
     gradients) and ask it for ``vocab``, ``device`` and ``dtype`` as they ask the model
@@ -119,7 +119,7 @@ class DataParallelLM(DistributedDataParallel):
 
 def replicate(model: nn.Module, w: World | None = None, uses_value_head: bool = False) -> nn.Module:
     """The module to run gradient-carrying forward passes through: ``model`` itself in a world of
-    one, a :class:`DataParallelLM` otherwise (parameters broadcast from rank 0). A value head that
+    one, a [`DataParallelLM`][] otherwise (parameters broadcast from rank 0). A value head that
     the loss does not use (GRPO, DPO) is declared, so the all-reduce does not wait for its gradient."""
     w = world() if w is None else w
     if w.size == 1:

@@ -4,7 +4,7 @@ Book: *RL for large language models*, "Proximal policy optimisation"; *RLHF*, "T
 
 Each iteration collects a batch of prompted completions, scores it once with
 the current policy (the "old" policy), computes GAE advantages
-(:func:`rlcore.core.returns.gae`) on ``r_t - kl_coef * k_t`` (or keeps the KL in
+([`rlcore.core.returns.gae`][]) on ``r_t - kl_coef * k_t`` (or keeps the KL in
 the loss), and takes ``num_ppo_epochs`` passes of clipped updates over
 ``num_mini_batches`` shuffled minibatches.
 """
@@ -138,16 +138,16 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
         progress: bool = False) -> PGResult:
     """Proximal policy optimisation with a value head, GAE and an optional KL anchor to a reference.
 
-    For each iteration: :func:`collect` a batch, then for ``num_ppo_epochs`` shuffle
-    it into ``num_mini_batches`` and minimise :func:`ppo_loss` with Adam, stopping
+    For each iteration: [`collect`][] a batch, then for ``num_ppo_epochs`` shuffle
+    it into ``num_mini_batches`` and minimise [`ppo_loss`][] with Adam, stopping
     the epochs early once ``approx_kl > target_kl``. With ``kl_target`` the KL
-    coefficient follows :class:`rlcore.lm.kl.AdaptiveKLController`. ``history`` also
+    coefficient follows [`rlcore.lm.kl.AdaptiveKLController`][]. ``history`` also
     carries TRL's names (``objective/kl``, ``objective/entropy``, ``objective/rlhf_reward``,
     ``policy/approxkl``, ``policy/clipfrac``, ``val/clipfrac``). ``model`` is trained in
     place; ``ref_model`` defaults to a frozen copy of the initial model. Under ``torchrun`` (or with
     ``gradient_accumulation_steps > 1``) every micro-batch is collected, whitened and cut into
     minibatches on its own, each minibatch step follows the mean of the micro-batches' losses,
-    and the early stop reads ``approx_kl`` averaged over all of them (:mod:`rlcore.lm.parallel`).
+    and the early stop reads ``approx_kl`` averaged over all of them ([`rlcore.lm.parallel`][]).
     """
     cfg = config or PPOConfig()
     if not isinstance(cfg, PPOConfig):

@@ -61,7 +61,7 @@ def pretrain(model: CharLM, corpus: str | Iterable[str] | None = None, steps: in
 
     Each line is ``BOS x_1 .. x_n EOS`` (cut to ``max_len`` characters, in which
     case no ``EOS`` is appended), so the model also learns when to stop. ``N`` is
-    the number of predicted tokens. Adam; ``corpus`` defaults to :func:`load_corpus`.
+    the number of predicted tokens. Adam; ``corpus`` defaults to [`load_corpus`][].
     Unknown characters in the corpus raise ``ValueError``.
     """
     lines = load_corpus() if corpus is None else ([corpus] if isinstance(corpus, str) else list(corpus))
@@ -93,10 +93,10 @@ def pretrain(model: CharLM, corpus: str | Iterable[str] | None = None, steps: in
 
 
 def pretrained(steps: int = 600, seed: int = 0, cache: str | Path | None = None, **kwargs) -> CharLM:
-    """A :class:`CharLM` pretrained on the bundled corpus, for notebooks.
+    """A [`CharLM`][] pretrained on the bundled corpus, for notebooks.
 
     With ``cache`` (a file path), the checkpoint is loaded if it exists, else
-    trained with :func:`pretrain` and saved there. ``kwargs`` go to :class:`CharLM`
+    trained with [`pretrain`][] and saved there. ``kwargs`` go to [`CharLM`][]
     (sizes); a cached file with another architecture raises ``ValueError``.
     """
     if cache is not None and Path(cache).exists():

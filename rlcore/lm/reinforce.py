@@ -6,7 +6,7 @@ It maximises ``J(theta) = E_{x, y ~ pi_theta}[R(x, y)]`` with the policy-gradien
 
 ``grad J = E[ sum_t grad log pi_theta(a_t | s_t) (G_t - b(s_t)) ]``,
 
-where ``G_t = sum_{k>=t} gamma^(k-t) r_k`` (:func:`rlcore.core.returns.discounted_returns`)
+where ``G_t = sum_{k>=t} gamma^(k-t) r_k`` ([`rlcore.core.returns.discounted_returns`][])
 and any baseline ``b`` that does not depend on ``a_t`` leaves it unbiased.
 """
 

@@ -2,11 +2,11 @@
 
 Book: *RL for large language models*, "Rewards for text".
 
-:class:`~rlcore.envs.language.CharLanguageEnv` is the reference definition of
+[`CharLanguageEnv`][rlcore.envs.language.CharLanguageEnv] is the reference definition of
 the task: ``r_j = [a_j != EOS] r_imm(x + y_{<=j}) + [j is the last step] r_end(x + y)``
 for prompt ``x`` and completion ``y``. Stepping the env computes that one
-text at a time; :func:`rollout_rewards` computes the same numbers for a
-:class:`~rlcore.lm.rollout.Rollout` with one batched call of each reward (a
+text at a time; [`rollout_rewards`][] computes the same numbers for a
+[`Rollout`][rlcore.lm.rollout.Rollout] with one batched call of each reward (a
 rule, a gold scorer or a learned reward model alike). The tests check that
 both agree.
 """

@@ -9,19 +9,17 @@ conditioned on, never scored: every array below except ``tokens`` is aligned
 on the *completion* (column ``j`` = the ``j``-th action of the row), so losses
 read only completion tokens.
 
-============== ============ ===================================================
-name           shape        meaning
-============== ============ ===================================================
-tokens         ``[B, T+1]`` ``BOS``, prompt, completion, then ``PAD`` (right-padded)
-completions    ``[B, L]``   ``a_j`` (``EOS`` included; ``PAD`` after the end)
-mask           ``[B, L]``   True on real completion tokens (``EOS`` included)
-logprobs       ``[B, L]``   ``log pi(a_j | s_j)`` under the temperature distribution
-values         ``[B, L]``   ``V(s_j)``
-prompt_lengths ``[B]``      characters of the prompt
-lengths        ``[B]``      completion tokens (``EOS`` included)
-eos            ``[B]``      the completion ended with ``EOS`` (else at its length limit)
-group_ids      ``[B]``      index of the row's prompt in the list given to :func:`sample`
-============== ============ ===================================================
+| name | shape | meaning |
+|---|---|---|
+| tokens | ``[B, T+1]`` | ``BOS``, prompt, completion, then ``PAD`` (right-padded) |
+| completions | ``[B, L]`` | ``a_j`` (``EOS`` included; ``PAD`` after the end) |
+| mask | ``[B, L]`` | True on real completion tokens (``EOS`` included) |
+| logprobs | ``[B, L]`` | ``log pi(a_j | s_j)`` under the temperature distribution |
+| values | ``[B, L]`` | ``V(s_j)`` |
+| prompt_lengths | ``[B]`` | characters of the prompt |
+| lengths | ``[B]`` | completion tokens (``EOS`` included) |
+| eos | ``[B]`` | the completion ended with ``EOS`` (else at its length limit) |
+| group_ids | ``[B]`` | index of the row's prompt in the list given to [`sample`][] |
 
 ``PAD`` is a token of its own, distinct from ``EOS``: an ``EOS`` is an action
 the policy chose and is scored; ``PAD`` is only filler.
@@ -115,7 +113,7 @@ def sample(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: in
     """Sample ``n_per_prompt`` completions of every prompt in one batched pass.
 
     ``a_j ~ softmax(filter(z_j; temperature, top_k, top_p))`` with
-    :func:`rlcore.core.sampling.sample_logits`. Row ``b`` of prompt ``p`` ends at
+    [`rlcore.core.sampling.sample_logits`][]. Row ``b`` of prompt ``p`` ends at
     ``EOS`` or after ``max_new_tokens`` characters, or once the whole text
     ``p + completion`` holds ``max_len`` characters (the env's length limit;
     ``None``: no such limit). Rows are grouped prompt by prompt:
@@ -193,7 +191,7 @@ def score(model: CharLM, tokens: torch.Tensor | Rollout, mask: torch.Tensor | No
     ``pi = softmax(z / temperature)``, aligned on the completion and 0 where
     ``mask`` is False. ``tokens [B, T+1]`` are full sequences (``BOS``, prompt,
     completion); completion ``j`` of row ``b`` is ``tokens[b, prompt_lengths[b] + 1 + j]``
-    (``prompt_lengths`` defaults to 0: no prompt). Pass a :class:`Rollout` alone to
+    (``prompt_lengths`` defaults to 0: no prompt). Pass a [`Rollout`][] alone to
     score it with its own mask, prompt lengths and (unless ``temperature`` is
     given) temperature; otherwise ``temperature`` defaults to 1.
     """
@@ -228,17 +226,17 @@ def sequence_logprob(model: CharLM, tokens: torch.Tensor | Rollout, mask: torch.
 def generate(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: int = 1, max_new_tokens: int = 20,
              temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
              seed: int | None = None) -> list[str]:
-    """Sampled completions as text (a convenience around :func:`sample`; ``seed`` makes it reproducible)."""
+    """Sampled completions as text (a convenience around [`sample`][]; ``seed`` makes it reproducible)."""
     g = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
     return sample(model, prompts, n_per_prompt, max_new_tokens, temperature, top_k, top_p, generator=g).texts
 
 
 def rollout_from_texts(vocab: Vocabulary, prompts: Sequence[str], completions: Sequence[str], max_len: int,
                        device: torch.device | str | None = None) -> Rollout:
-    """Given completions of given prompts as a :class:`Rollout` (log-probs and values 0), to score or train on.
+    """Given completions of given prompts as a [`Rollout`][] (log-probs and values 0), to score or train on.
 
     A completion ended with ``EOS`` unless prompt plus completion fill ``max_len``
-    characters: the same rule the env and :func:`sample` follow.
+    characters: the same rule the env and [`sample`][] follow.
     """
     if len(prompts) != len(completions) or not prompts:
         raise ValueError(f"prompts and completions must be non-empty and of one length, got {len(prompts)} "

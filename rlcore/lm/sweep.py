@@ -27,7 +27,7 @@ def sampling_sweep(model: CharLM, env: CharLanguageEnv, temperatures: Sequence[f
     Returns arrays of shape ``[len(temperatures), len(top_ps)]``: ``reward`` (mean
     ``R(x)``), ``distinct`` (fraction of distinct texts) and ``entropy_bits``
     (``-sum_x p_hat(x) log2 p_hat(x)`` of the empirical text distribution), plus the
-    grids ``temperatures`` and ``top_ps``. Plot with :func:`rlcore.plots.lm.plot_sampling_sweep`.
+    grids ``temperatures`` and ``top_ps``. Plot with [`rlcore.plots.lm.plot_sampling_sweep`][].
     """
     check_model_env(model, env)
     shape = (len(temperatures), len(top_ps))

@@ -29,7 +29,7 @@ __all__ = ["PGResult", "frozen_copy", "sample_batch", "token_kl", "optimizer_ste
 
 @dataclass(frozen=True)
 class PGResult:
-    """Outcome of :func:`rlcore.lm.reinforce.reinforce` or :func:`rlcore.lm.ppo.ppo`.
+    """Outcome of [`rlcore.lm.reinforce.reinforce`][] or [`rlcore.lm.ppo.ppo`][].
 
     ``history[key]`` holds one entry per iteration: ``reward`` (mean task return of
     the batch), ``kl_ref`` (mean sequence KL to the reference, by the config's
@@ -109,7 +109,7 @@ def generator_for(model: CharLM, seed: int) -> torch.Generator:
 
 @dataclass
 class Training:
-    """What a trainer holds while it runs (see :func:`start_training`)."""
+    """What a trainer holds while it runs (see [`start_training`][])."""
 
     ref: CharLM
     """the reference policy (never updated)"""
@@ -131,7 +131,7 @@ class Training:
         return reduce_mean([float(np.mean(values))], self.ref.device)[0]
 
     def mean_stats(self, stats: Sequence[dict[str, float]]) -> dict[str, float]:
-        """:meth:`mean` of every key of per-micro-batch statistics, in one all-reduce."""
+        """[`mean`][] of every key of per-micro-batch statistics, in one all-reduce."""
         keys = list(stats[0])
         values = reduce_mean([float(np.mean([s[k] for s in stats])) for k in keys], self.ref.device)
         return dict(zip(keys, values))
@@ -184,7 +184,7 @@ def train_per_batch(model: CharLM, env: CharLanguageEnv, cfg: SamplingConfig, tr
                     keys: Sequence[str], desc: str, progress: bool) -> PGResult:
     """The loop of the one-step-per-batch trainers (REINFORCE, GRPO, RLOO).
 
-    Each iteration samples this process's micro-batches, takes one :func:`accumulated_step`
+    Each iteration samples this process's micro-batches, takes one [`accumulated_step`][]
     on ``micro_batch_loss`` and records every key of ``keys`` (the micro-batch statistics,
     averaged over all processes, and ``time``); it stops early at ``cfg.time_limit``, a
     decision every process takes alike.

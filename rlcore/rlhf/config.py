@@ -20,7 +20,7 @@ RLHF_RULES = dict(RULES) | {
     "margin": _real(-1e9),
     "center_rewards_coefficient": _real(0),
 }
-"""``field -> (check, what is allowed)`` for :mod:`rlcore.rlhf` configs."""
+"""``field -> (check, what is allowed)`` for [`rlcore.rlhf`][] configs."""
 
 GROUP_RULES = RLHF_RULES | {"beta": _real(0)}
 """For GRPO and RLOO, where ``beta = 0`` (no KL term) is a valid choice."""

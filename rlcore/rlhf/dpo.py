@@ -4,14 +4,12 @@ Book: *RLHF*, "Direct preference optimisation".
 
 With ``h = [log pi(y_c|x) - log pi_ref(y_c|x)] - [log pi(y_r|x) - log pi_ref(y_r|x)]``:
 
-========== ====================================================== ==============================
-loss_type  per-pair loss                                          from
-========== ====================================================== ==============================
-sigmoid    ``-(1 - eps) log sigma(beta h) - eps log sigma(-beta h)``  Bradley-Terry on the implicit
-                                                                  reward ``beta log(pi / pi_ref)``
-ipo        ``q (h - 1/(2 beta))^2 + (1 - q) (h + 1/(2 beta))^2``  a squared loss with a finite
-                                                                  target, even for certain labels
-========== ====================================================== ==============================
+| loss_type | per-pair loss | from |
+|---|---|---|
+| sigmoid | ``-(1 - eps) log sigma(beta h) - eps log sigma(-beta h)`` | Bradley-Terry on the implicit reward (1) |
+| ipo | ``q (h - 1/(2 beta))^2 + (1 - q) (h + 1/(2 beta))^2`` | a squared loss with a finite target (2) |
+
+(1) The implicit reward is ``beta log(pi / pi_ref)``. (2) Finite even for certain labels.
 
 ``eps`` is ``label_smoothing`` (conservative DPO); a pair's soft label ``q``
 replaces ``1 - eps`` by ``(1 - eps) q + eps (1 - q)``. For IPO, ``q`` weighs the
@@ -44,7 +42,7 @@ from rlcore.rlhf.preferences import PreferenceData
 __all__ = ["DPO_LOSSES", "dpo_loss", "DPOConfig", "DPOResult", "dpo"]
 
 DPO_LOSSES = ("sigmoid", "ipo")
-"""The ``loss_type`` values :func:`dpo_loss` knows."""
+"""The ``loss_type`` values [`dpo_loss`][] knows."""
 
 
 def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chosen_logps: torch.Tensor,
@@ -94,7 +92,7 @@ class DPOConfig:
     """seeds the shuffling"""
     gradient_accumulation_steps: int = 1
     """micro-batches per process and step: each batch of pairs is cut into
-    ``world_size x gradient_accumulation_steps`` micro-batches (:mod:`rlcore.lm.parallel`)"""
+    ``world_size x gradient_accumulation_steps`` micro-batches ([`rlcore.lm.parallel`][])"""
 
     def __post_init__(self) -> None:
         validate_config(self, RLHF_RULES)
@@ -124,13 +122,13 @@ METRICS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "
 
 def dpo(model: CharLM, data: PreferenceData, config: DPOConfig | None = None, ref_model: CharLM | None = None,
         progress: bool = False) -> DPOResult:
-    """Minimise :func:`dpo_loss` over the pairs with Adam; ``model`` is trained in place.
+    """Minimise [`dpo_loss`][] over the pairs with Adam; ``model`` is trained in place.
 
     ``ref_model`` defaults to a frozen copy of the starting model; its log-probs
     of every pair are computed once. Chosen and rejected texts are scored in one
     forward pass. Under ``torchrun`` every process shuffles the pairs alike and
     back-propagates its own share of each batch; the step follows the gradient of
-    the batch's mean loss (:mod:`rlcore.lm.parallel`).
+    the batch's mean loss ([`rlcore.lm.parallel`][]).
     """
     cfg = config or DPOConfig()
     if model.vocab != data.vocab:

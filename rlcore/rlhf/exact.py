@@ -9,7 +9,7 @@ For a prompt ``x``, a reference ``pi_ref`` and ``beta > 0`` the objective
 
 with value ``J*(x) = beta log Z(x)``. On a vocabulary of two or three characters
 and completions of at most five or six, every ``y`` can be listed
-(:func:`rlcore.lm.exact.enumerate_completions`), so ``pi*``, ``Z``, ``J*`` and the
+([`rlcore.lm.exact.enumerate_completions`][]), so ``pi*``, ``Z``, ``J*`` and the
 exact ``KL(pi || pi*)`` of any trained policy are sums, not estimates. Prompts are
 weighted uniformly, as the env's ``reset`` draws them.
 """

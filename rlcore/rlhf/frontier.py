@@ -43,7 +43,7 @@ class FrontierPoint:
 
 @dataclass(frozen=True)
 class Frontier:
-    """All points of a sweep; ``by_method()`` groups them for plotting (:func:`rlcore.plots.rlhf.plot_frontier`)."""
+    """All points of a sweep; ``by_method()`` groups them for plotting ([`rlcore.plots.rlhf.plot_frontier`][])."""
 
     points: tuple[FrontierPoint, ...] = field(repr=False)
     elapsed: float = 0.0

@@ -37,7 +37,7 @@ from rlcore.rlhf.config import GROUP_RULES
 __all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
 
 GRPO_LOSSES = ("grpo", "dr_grpo", "dapo")
-"""The token aggregations :func:`grpo_loss` knows."""
+"""The token aggregations [`grpo_loss`][] knows."""
 
 
 def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards: str = "group",
@@ -121,7 +121,7 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
     ``history`` holds ``reward``, ``reward_std``, ``frac_reward_zero_std``, ``kl``
     (mean per-token ``k3``), ``clip_ratio``, ``completion_length`` and ``time``. Under
     ``torchrun`` (or with ``gradient_accumulation_steps > 1``) each micro-batch holds whole groups,
-    and every entry is the mean over the micro-batches (:mod:`rlcore.lm.parallel`).
+    and every entry is the mean over the micro-batches ([`rlcore.lm.parallel`][]).
     """
     cfg = config or GRPOConfig()
     if not isinstance(cfg, GRPOConfig):

@@ -3,7 +3,7 @@
 Book: *RLHF*, "The KL penalty" (and why GRPO's choice of where to put ``k3`` matters).
 
 With every completion listed, the expectation of an estimator under ``y ~ pi`` is
-a sum. Two things are measured for ``k1``, ``k2`` and ``k3`` (:mod:`rlcore.lm.kl`),
+a sum. Two things are measured for ``k1``, ``k2`` and ``k3`` ([`rlcore.lm.kl`][]),
 each summed over the tokens of a completion:
 
 * as an *estimate* of ``KL(pi || pi_ref)``: its exact mean (so its bias) and its

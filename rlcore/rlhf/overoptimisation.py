@@ -10,7 +10,7 @@ mistakes. Gao, Schulman & Hilton (2022) measure the distance by
     best-of-n:  R(d) = d (alpha - beta d)          peak at d = alpha / (2 beta)
     RL:         R(d) = d (alpha - beta log d)      peak at d = exp(alpha / beta - 1)
 
-On the toy every number is a sum over all completions: :class:`ToyEvaluator`
+On the toy every number is a sum over all completions: [`ToyEvaluator`][]
 gives the exact KL to the reference and the exact expected value of each reward,
 for a trained model, for any distribution given by its log-probabilities, and for
 best-of-``n`` under any ranking reward.
@@ -55,7 +55,8 @@ class ToyEvaluator:
     def evaluate_logp(self, logp: np.ndarray) -> dict[str, float]:
         """``kl``, ``d = sqrt(kl)`` and ``E[r]`` per reward of the distribution ``exp(logp)`` over the completions.
 
-        ``logp`` is renormalised per prompt first (:func:`~rlcore.rlhf.best_of_n.normalize_per_prompt`).
+        ``logp`` is renormalised per prompt first
+        ([`normalize_per_prompt`][rlcore.rlhf.best_of_n.normalize_per_prompt]).
         """
         logp = np.asarray(logp, dtype=np.float64)
         if logp.shape != self.ref_logp.shape or np.isnan(logp).any():
@@ -70,7 +71,7 @@ class ToyEvaluator:
         return out
 
     def evaluate(self, model: CharLM) -> dict[str, float]:
-        """:meth:`evaluate_logp` of a model's own distribution."""
+        """[`evaluate_logp`][] of a model's own distribution."""
         return self.evaluate_logp(completion_logprobs(model, self.every))
 
     def best_of_n(self, n: int, rank_by: str) -> dict[str, float]:
@@ -101,7 +102,7 @@ def gao_curve(d: np.ndarray, alpha: float, beta: float, form: str) -> np.ndarray
 
 @dataclass(frozen=True)
 class GaoFit:
-    """A least-squares fit of :func:`gao_curve` to measured gold-reward gains."""
+    """A least-squares fit of [`gao_curve`][] to measured gold-reward gains."""
 
     form: str
     alpha: float
@@ -149,7 +150,7 @@ def ppo_curve(model: CharLM, env: CharLanguageEnv, evaluator: ToyEvaluator, conf
     """Train ``model`` with PPO on ``env`` in ``n_chunks`` runs of ``config``; exact statistics before and after each.
 
     Chunk ``k`` uses seed ``config.seed + k`` (so the whole curve is reproducible);
-    every statistic is :meth:`ToyEvaluator.evaluate` of the model at that point.
+    every statistic is [`ToyEvaluator.evaluate`][] of the model at that point.
     """
     from dataclasses import replace
 

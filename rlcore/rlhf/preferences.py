@@ -95,7 +95,7 @@ class PreferenceData:
         return self.subset(order[k:]), self.subset(order[:k])
 
     def encode(self, side: str, device: torch.device | str | None = None) -> Rollout:
-        """The ``"chosen"`` or ``"rejected"`` completions as a :class:`~rlcore.lm.rollout.Rollout` (to score);
+        """The ``"chosen"`` or ``"rejected"`` completions as a [`Rollout`][rlcore.lm.rollout.Rollout] (to score);
         ``"both"``: the chosen rows ``0 .. n-1`` then the rejected rows ``n .. 2n-1``, so that one forward
         pass scores both sides of a pair."""
         if side not in ("chosen", "rejected", "both"):

@@ -4,8 +4,8 @@ Book: *RLHF*, "Training a reward model".
 
 The model reads ``BOS, x, y`` (and ``EOS`` when the text ended by choice) and
 its scalar head at the last token is the score ``r_phi(x, y)``. Trained with
-the Bradley-Terry loss :func:`bradley_terry_loss`, it is a
-:class:`~rlcore.envs.rewards.TextReward` like any rule, so an env, PPO or
+the Bradley-Terry loss [`bradley_terry_loss`][], it is a
+[`TextReward`][rlcore.envs.rewards.TextReward] like any rule, so an env, PPO or
 best-of-n use it unchanged: one forward pass scores a batch.
 """
 
@@ -69,7 +69,7 @@ def expected_calibration_error(p: np.ndarray, outcome: np.ndarray, n_bins: int =
 
 
 class RewardModel(TextReward):
-    """``r_phi(text) = scale * (head(h_last) - shift)``: a :class:`CharLM` body read at the text's last token.
+    """``r_phi(text) = scale * (head(h_last) - shift)``: a [`CharLM`][] body read at the text's last token.
 
     ``max_len`` says whether a text ended with ``EOS`` (shorter than the limit) or at the limit.
     """
@@ -128,7 +128,7 @@ class RewardConfig:
 
 @dataclass(frozen=True)
 class RewardResult:
-    """A trained :class:`RewardModel` with its per-epoch ``history`` (``loss``, ``accuracy``) and held-out scores."""
+    """A trained [`RewardModel`][] with its per-epoch ``history`` (``loss``, ``accuracy``) and held-out scores."""
 
     model: RewardModel
     history: dict[str, np.ndarray] = field(repr=False)
@@ -168,10 +168,10 @@ def evaluate_pairs(rm: RewardModel, data: PreferenceData, seed: int = 0) -> tupl
 
 def train_reward_model(data: PreferenceData, config: RewardConfig | None = None, init: CharLM | None = None,
                        held_out: PreferenceData | None = None, progress: bool = False) -> RewardResult:
-    """Fit a :class:`RewardModel` to preference pairs by minimising :func:`bradley_terry_loss` with Adam.
+    """Fit a [`RewardModel`][] to preference pairs by minimising [`bradley_terry_loss`][] with Adam.
 
     ``init`` (for example the SFT model) gives the body; it is copied, never
-    changed. Without it a fresh :class:`CharLM` of the data's vocabulary is built.
+    changed. Without it a fresh [`CharLM`][] of the data's vocabulary is built.
     """
     cfg = config or RewardConfig()
     net = copy.deepcopy(init) if init is not None else CharLM(data.vocab, seed=cfg.seed)

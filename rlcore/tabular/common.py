@@ -27,13 +27,19 @@ class DPResult:
 
     Attributes
     ----------
-    V : ``[S]`` state values.
-    Q : ``[S, A]`` action values, ``Q = R + gamma P V``.
-    policy : ``[S]`` greedy action per state (for evaluation: greedy w.r.t. ``Q``).
-    iterations : sweeps (value iteration, iterative evaluation) or improvement steps
+    V
+        ``[S]`` state values.
+    Q
+        ``[S, A]`` action values, ``Q = R + gamma P V``.
+    policy
+        ``[S]`` greedy action per state (for evaluation: greedy w.r.t. ``Q``).
+    iterations
+        Sweeps (value iteration, iterative evaluation) or improvement steps
         (policy iteration) performed.
-    converged : whether the tolerance was reached within the budget.
-    history : per-iteration residual ``max_s |V_{k+1}(s) - V_k(s)|`` (value iteration,
+    converged
+        Whether the tolerance was reached within the budget.
+    history
+        Per-iteration residual ``max_s |V_{k+1}(s) - V_k(s)|`` (value iteration,
         iterative evaluation) or Bellman optimality residual after each evaluation
         (policy iteration); for convergence plots.
     """
@@ -81,7 +87,7 @@ def policy_table(pi: Any, n_states: int, n_actions: int, name: str = "pi") -> np
 
 
 def as_policy_table(mdp: TabularMDP, pi: Any) -> np.ndarray:
-    """:func:`policy_table` for the states and actions of ``mdp``."""
+    """[`policy_table`][] for the states and actions of ``mdp``."""
     return policy_table(pi, mdp.n_states, mdp.n_actions)
 
 

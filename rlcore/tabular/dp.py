@@ -3,7 +3,7 @@
 Book: *Fundamental concepts* and *Mathematical foundations*, "Convergence guarantees".
 
 All three read the model through one primitive, the Bellman backup
-:meth:`TabularMDP.q_from_v`::
+[`TabularMDP.q_from_v`][]:
 
     Q(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) (1 - done) V(s')
 

@@ -30,7 +30,7 @@ __all__ = ["SoftResult", "soft_value_iteration"]
 
 @dataclass(frozen=True)
 class SoftResult:
-    """``V``, ``Q`` ``[S, A]`` and the tilted policy ``pi`` ``[S, A]`` of :func:`soft_value_iteration`."""
+    """``V``, ``Q`` ``[S, A]`` and the tilted policy ``pi`` ``[S, A]`` of [`soft_value_iteration`][]."""
 
     V: np.ndarray
     Q: np.ndarray

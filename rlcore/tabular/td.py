@@ -5,13 +5,11 @@ Book: *Sequential decision making*, "Value functions" and "Exploration".
 All three learners share one loop and differ only in the bootstrap term of
 the TD target ``y = r + gamma * (1 - terminated) * X``:
 
-============== ============================================ ==============
-learner        ``X``                                        type
-============== ============================================ ==============
-Q-learning     ``max_a' Q(s', a')``                         off-policy
-SARSA          ``Q(s', a')`` with ``a'`` the next action    on-policy
-Expected SARSA ``sum_a' pi(a'|s') Q(s', a')``               on-policy
-============== ============================================ ==============
+| learner | ``X`` | type |
+|---|---|---|
+| Q-learning | ``max_a' Q(s', a')`` | off-policy |
+| SARSA | ``Q(s', a')`` with ``a'`` the next action | on-policy |
+| Expected SARSA | ``sum_a' pi(a'|s') Q(s', a')`` | on-policy |
 
 and the update ``Q(s,a) <- Q(s,a) + alpha * (y - Q(s,a))``.
 
@@ -40,10 +38,14 @@ class TDResult:
 
     Attributes
     ----------
-    Q : ``[S, A]`` array, learned action values.
-    policy : ``[S]`` int array, greedy policy ``argmax_a Q(s, a)``.
-    episode_returns : ``[n_episodes]`` array, undiscounted sum of rewards per episode.
-    episode_lengths : ``[n_episodes]`` int array, steps per episode.
+    Q
+        ``[S, A]`` array, learned action values.
+    policy
+        ``[S]`` int array, greedy policy ``argmax_a Q(s, a)``.
+    episode_returns
+        ``[n_episodes]`` array, undiscounted sum of rewards per episode.
+    episode_lengths
+        ``[n_episodes]`` int array, steps per episode.
     """
 
     Q: np.ndarray
@@ -91,7 +93,7 @@ def td_control(
     progress: bool = False,
     mask: np.ndarray | None = None,
 ) -> TDResult:
-    """Run one of the TD-control learners; see :func:`q_learning` for the arguments.
+    """Run one of the TD-control learners; see [`q_learning`][] for the arguments.
 
     ``method`` is ``"q_learning"``, ``"sarsa"`` or ``"expected_sarsa"``.
     ``bootstrap_truncated=False`` treats time-limit truncation as if the task
@@ -198,29 +200,38 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
 
     Parameters
     ----------
-    env : gymnasium ``Env`` with ``Discrete`` observation and action spaces
-        (ours, or gymnasium's FrozenLake, CliffWalking, Taxi...).
+    env : gymnasium Env
+        With ``Discrete`` observation and action spaces (ours, or gymnasium's
+        FrozenLake, CliffWalking, Taxi...).
     n_episodes : int
         Number of episodes to learn from.
     alpha : float in (0, 1]
         Step size.
-    epsilon : float in [0, 1] or schedule ``episode -> epsilon``, optional
+    epsilon : float in [0, 1] or schedule episode -> epsilon, optional
         Exploration rate of the default epsilon-greedy behaviour (default 0.1); every
         value a schedule gives is checked. An error with any other ``exploration``.
     gamma : float in [0, 1]
         Discount factor.
     seed : int, optional
         Seeds exploration and the environment: the same seed gives the same ``Q``.
-    exploration : ``"epsilon"``, ``"boltzmann"``, ``"ucb"`` or an :class:`~rlcore.core.policies.Exploration`
+
+    Other Parameters
+    ----------------
+    exploration : "epsilon", "boltzmann", "ucb" or an Exploration
+        Keyword-only, like the rest of this section (passed on to [`td_control`][]).
+        The behaviour policy; the default is epsilon-greedy with ``epsilon``.
     max_steps : int, optional
         Safety limit per episode (a truncation: it bootstraps). Default 10,000.
-    Q0 : ``[S, A]`` array, optional
+    Q0 : [S, A] array, optional
         Initial action values (optimistic initialisation explores).
     progress : bool
         Show a tqdm progress bar.
-    mask : ``[S, A]`` bool array, optional
+    mask : [S, A] bool array, optional
         Allowed actions (True) per state, e.g. contraindications in a treatment
         MDP. Masked actions are never taken or explored; their ``Q`` is ``-inf``.
+    bootstrap_truncated : bool
+        Default True. False treats a time-limit truncation as if the task had
+        ended, the classic bug, kept to show the difference.
     """
     return td_control(env, "q_learning", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
 
@@ -230,7 +241,7 @@ def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Sche
     """SARSA (Rummery & Niranjan, 1994): on-policy TD control.
 
     ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) Q(s',a') - Q(s,a)]``, ``a' ~ pi(.|s')``.
-    Arguments as for :func:`q_learning`.
+    Arguments as for [`q_learning`][].
     """
     return td_control(env, "sarsa", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
 
@@ -240,6 +251,6 @@ def expected_sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsi
     """Expected SARSA (van Seijen et al., 2009): the next action is averaged out.
 
     ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) sum_a' pi(a'|s') Q(s',a') - Q(s,a)]``.
-    Arguments as for :func:`q_learning`.
+    Arguments as for [`q_learning`][].
     """
     return td_control(env, "expected_sarsa", n_episodes, alpha, epsilon, gamma, seed, **kwargs)
