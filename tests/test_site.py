@@ -8,7 +8,11 @@ returns results, and that no page logs an error or reaches off the machine.
 
 Needs ``bash tests/setup_browser.sh`` once (installs Debian's chromium). Without
 a browser the tests skip, except under CI=true, where they fail.
-A screenshot of a chapter lands in test-artifacts/chapter.png.
+The layout checks open every content page once at 1280 px and once at 390 px
+(display math and images fit the column, no page scrolls sideways, every
+table-of-contents link resolves) and save test-artifacts/chapter-<width>.png and
+notebook-<width>.png; test-artifacts/chapter.png and notebook-plot.png come from
+the MathJax and plot checks.
 """
 
 from __future__ import annotations
@@ -167,17 +171,157 @@ def test_search_finds_pages(visit):
     assert_clean("search on the front page", problems)
 
 
-def test_pages_load_without_errors(visit, site_dir):
+# --------------------------------------------------------------------------- layout, two widths
+#
+# One crawl per viewport width opens the front page, every chapter and every
+# notebook page once and measures everything at a go (sh.MEASURE_LAYOUT); the
+# tests below only read the measurements.
+
+WIDTHS = [pytest.param(width, id=f"{width}px") for width in sh.VIEWPORTS]
+DESKTOP = max(sh.VIEWPORTS)
+
+
+def screenshot_targets(site_dir, width: int) -> dict:
+    """A chapter with much math and the first notebook with a plot, at `width`."""
+    notebook = next(p[0] for p in sh.notebook_pages(site_dir) if sh.notebook_has_image(p[2]))
+    return {
+        sh.CHAPTER_PAGE: ARTIFACTS / f"chapter-{width}.png",
+        notebook: ARTIFACTS / f"notebook-{width}.png",
+    }
+
+
+@pytest.fixture(scope="session")
+def layouts(browser, base_url, site_dir):
+    """layouts(width) -> sh.Layout, crawled on first use and kept for the session."""
+    paths = sh.content_pages(site_dir)
+    # The .ipynb copied beside each page is the one that page was rendered from.
+    image_cells = {url: sh.notebook_image_cells(html.parent / source.name)
+                   for url, html, source in sh.notebook_pages(site_dir)}
+    crawled = {}
+
+    def get(width: int) -> sh.Layout:
+        if width not in crawled:
+            crawled[width] = sh.crawl_layout(browser, base_url, paths, width,
+                                             screenshot_targets(site_dir, width), image_cells)
+        return crawled[width]
+
+    return get
+
+
+def report(offenders: list[str], what: str, width: int) -> str:
+    return f"{len(offenders)} {what} at {width} px:\n  " + "\n  ".join(offenders)
+
+
+def where(page: sh.PageLayout) -> str:
+    return page.path or "/"
+
+
+def image_name(img: dict) -> str:
+    cell = f", cell {img['cell']}" if img["cell"] is not None else ""
+    return f"image ({img['label']}{cell})"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_load_without_errors(layouts, width):
     """Front page, every chapter and every notebook: no console errors, offline."""
-    paths = [""]
-    paths += sorted(f"chapters/{p.parent.name}/" for p in (site_dir / "chapters").glob("*/index.html"))
-    paths += [p[0] for p in sh.notebook_pages(site_dir)]
-    failures = []
-    for path in paths:
-        page, problems, _ = visit(path)
-        failures += [f"{path or '/'}: {m}" for m in problems.all()]
-        page.close()
+    failures = [f"{where(page)}: {m}" for page in layouts(width).pages for m in page.problems.all()]
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_display_math_fits_the_column(layouts, width):
+    """On a laptop every display formula fits its column; on a phone a wider one
+    scrolls inside its own box, which stays in the content area."""
+    tol = sh.TOLERANCE
+    offenders = []
+    for page in layouts(width).pages:
+        area = page.data["area"]
+        for eq in page.data["equations"]:
+            if not eq["shown"]:
+                continue
+            name = f"{where(page)}: display math ({eq['tex'] or '?'})"
+            too_wide = eq["width"] > eq["room"] + tol
+            if width == DESKTOP and too_wide:
+                offenders.append(f"{name}: width {eq['width']:g} > column {eq['room']:g}")
+            elif too_wide and not eq["scrolls"]:
+                offenders.append(f"{name}: width {eq['width']:g} > column {eq['room']:g}, "
+                                 "and no box of its own to scroll in (cut off or spills)")
+            if eq["left"] < area["left"] - tol or eq["right"] > area["right"] + tol:
+                offenders.append(f"{name}: box {eq['left']:g}..{eq['right']:g} px leaves the "
+                                 f"column's area {area['left']:g}..{area['right']:g} px")
+    assert not offenders, report(offenders, "display formulas do not fit", width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_images_fit_the_column(layouts, width):
+    tol = sh.TOLERANCE
+    offenders = []
+    for page in layouts(width).pages:
+        column, area = page.data["column"], page.data["area"]
+        for img in page.data["images"]:
+            name = f"{where(page)}: {image_name(img)}"
+            if img["naturalWidth"] == 0:
+                offenders.append(f"{name}: did not load")
+            elif img["width"] > column["width"] + tol:
+                offenders.append(f"{name}: width {img['width']:g} > column {column['width']:g}")
+            elif img["right"] > area["right"] + tol:
+                offenders.append(f"{name}: right edge {img['right']:g} > column's area {area['right']:g}")
+    assert not offenders, report(offenders, "images overflow", width)
+
+
+def test_figures_are_drawn_at_the_size_shown(layouts):
+    """A figure's file is not far larger than it is shown on a laptop, and not a strip."""
+    offenders = []
+    for page in layouts(DESKTOP).pages:
+        for img in page.data["images"]:
+            w, h, shown = img["naturalWidth"], img["naturalHeight"], img["width"]
+            if not (w and h and shown):
+                continue  # reported by test_images_fit_the_column, or hidden
+            name = f"{where(page)}: {image_name(img)}"
+            if w > sh.MAX_IMAGE_DOWNSCALE * shown:
+                offenders.append(f"{name}: natural width {w} > {sh.MAX_IMAGE_DOWNSCALE:g} x shown width "
+                                 f"{shown:g} = {sh.MAX_IMAGE_DOWNSCALE * shown:.0f}")
+            if w / h > sh.MAX_IMAGE_ASPECT:
+                offenders.append(f"{name}: {w} x {h} px is a strip, width/height {w / h:.1f} > "
+                                 f"{sh.MAX_IMAGE_ASPECT:g} (shown {shown:g} x {img['height']:g})")
+    assert not offenders, report(offenders, "figures drawn at the wrong size", DESKTOP)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(layouts, width):
+    """Wide tables, code blocks and formulas scroll in their own box, never the page."""
+    offenders = []
+    for page in layouts(width).pages:
+        d = page.data
+        if d["scrollWidth"] > d["innerWidth"] + sh.TOLERANCE:
+            culprits = "".join(f"\n      sticking out: {s['element']} ({s['text']}): right edge "
+                               f"{s['right']:g} > {d['innerWidth']}" for s in d["spills"])
+            offenders.append(f"{where(page)}: page: width {d['scrollWidth']} > viewport "
+                             f"{d['innerWidth']}{culprits}")
+    assert not offenders, report(offenders, "pages wider than the screen", width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_table_of_contents_links_resolve(layouts, width):
+    offenders = [f"{where(page)}: table of contents: {link}: no element with that id"
+                 for page in layouts(width).pages for link in page.data["missingTocTargets"]]
+    assert not offenders, report(offenders, "table-of-contents links lead nowhere", width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_layout_screenshots_are_saved(layouts, site_dir, width):
+    expected = sorted(screenshot_targets(site_dir, width).values())
+    layout = layouts(width)
+    assert sorted(layout.screenshots) == expected
+    for shot in expected:
+        assert shot.is_file() and shot.stat().st_size > 1000, f"{shot} missing or empty"
+
+
+def test_in_site_links_resolve(site_dir):
+    """Every in-site link on the front page, the chapters and the notebooks, read from
+    the built HTML: the file exists, and so does the #anchor in it."""
+    broken = [b for path in sh.content_pages(site_dir) for b in sh.broken_links(site_dir, path)]
+    assert not broken, f"{len(broken)} broken in-site links:\n  " + "\n  ".join(broken)
 
 
 def test_every_notebook_page_offers_its_notebook(site_dir):
@@ -206,3 +350,56 @@ def test_solution_pages_are_generated_from_the_graded_solutions(site_dir):
         assert html.count("<details") == len(functions), path.name
         for name in functions:
             assert f"<code>{name}</code>" in html and f"{name}</span>" in html, f"{path.name}: {name}"
+
+
+def test_api_reference_pages_show_the_documented_signatures(site_dir):
+    """book/api/: one page per layer, rendered from the docstrings by mkdocstrings.
+
+    Every module of a layer has its section, and the key functions show their
+    heading (the anchor chapters link to), their real signature and a docstring.
+    """
+    import ast
+
+    key_objects = {
+        "core": ["mdp.TabularMDP", "returns.gae", "returns.discounted_returns", "exploration.epsilon_greedy_probs"],
+        "envs": ["gridworld.GridWorld", "language.CharLanguageEnv", "chronic.chronic_disease_model"],
+        "tabular": ["dp.value_iteration", "dp.policy_evaluation", "dp.policy_iteration", "td.q_learning"],
+        "lm": ["ppo.ppo", "reinforce.reinforce", "rollout.sample", "kl.kl_estimate", "losses.ppo_policy_loss"],
+        "rlhf": ["dpo.dpo", "dpo.dpo_loss", "grpo.grpo", "rloo.rloo", "exact.exact_optimum"],
+        "health": ["ope.importance_sampling", "ope.doubly_robust", "offline.fitted_q_iteration"],
+        "plots": ["tabular.plot_grid", "rlhf.plot_frontier"],
+        "bench": ["tabular.run_all", "rlhf.run_pipeline"],
+        "cli": ["commands.demo", "train.train"],
+    }
+    not_documented = {"core/policies.py", "cli/__main__.py"}  # a re-export shim; `python -m rlcore.cli`
+    package = sh.ROOT / "rlcore"
+    layers = sorted(p.parent.name for p in package.glob("*/__init__.py")
+                    if any(m.name != "__init__.py" for m in p.parent.glob("*.py")))
+    assert sorted(key_objects) == layers, "every layer with modules needs a page in book/api/ (and here)"
+
+    index = (site_dir / "api" / "index.html").read_text(encoding="utf-8")
+    for layer, objects in key_objects.items():
+        assert f'href="{layer}/"' in index, f"api/index.md does not link the {layer} page"
+        html = (site_dir / "api" / layer / "index.html").read_text(encoding="utf-8")
+        for module in sorted((package / layer).glob("*.py")):
+            if f"{layer}/{module.name}" in not_documented or module.name == "__init__.py":
+                continue
+            assert f'id="rlcore.{layer}.{module.stem}"' in html, f"api/{layer}.md has no section for {module.name}"
+        for dotted in objects:
+            module, name = dotted.split(".")
+            path = f"rlcore.{layer}.{dotted}"
+            start = html.find(f'id="{path}"')
+            assert start >= 0, f"{path}: no heading on api/{layer}/"
+            signature = html[start:html.find("</code></pre>", start)]
+            assert re.search(rf'<span class="nf">{name}</span><span class="p">\(</span>', signature), \
+                f"{path}: no rendered signature"
+            tree = ast.parse((package / layer / f"{module}.py").read_text(encoding="utf-8"))
+            node = next(n for n in tree.body if getattr(n, "name", None) == name)
+            assert ast.get_docstring(node), f"{path} has no docstring"
+            if isinstance(node, ast.FunctionDef):
+                a = node.args
+                params = [p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p]
+                missing = [p for p in params if f'<span class="n">{p}</span>' not in signature]
+                assert not missing, f"{path}: parameters {missing} missing from the rendered signature"
+            contents = html[start:html.find('<div class="doc doc-object', start + 1)]
+            assert '<div class="doc doc-contents' in contents and "<p>" in contents, f"{path}: docstring not rendered"

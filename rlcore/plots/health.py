@@ -1,7 +1,7 @@
 """Figures for the healthcare case study. They draw results; they never run algorithms.
 
-Every function takes a result dataclass from :mod:`rlcore.health.safety` or
-:mod:`rlcore.health.offline` and returns a ``matplotlib.figure.Figure`` (never calling
+Every function takes a result dataclass from [`rlcore.health.safety`][] or
+[`rlcore.health.offline`][] and returns a ``matplotlib.figure.Figure`` (never calling
 ``plt.show()``). Teaching models, not clinical tools: titles say so where space allows.
 """
 

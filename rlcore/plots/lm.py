@@ -1,7 +1,7 @@
 """Figures for the language-model chapters: sampling settings and policy-gradient training curves.
 
-Like :mod:`rlcore.plots.tabular`, these functions only draw results computed elsewhere
-(:func:`rlcore.lm.sweep.sampling_sweep`, :class:`rlcore.lm.training.PGResult`) and return a
+Like [`rlcore.plots.tabular`][], these functions only draw results computed elsewhere
+([`rlcore.lm.sweep.sampling_sweep`][], [`rlcore.lm.training.PGResult`][]) and return a
 ``matplotlib.figure.Figure`` without showing it.
 """
 
@@ -22,7 +22,7 @@ def plot_sampling_sweep(sweep: Mapping[str, np.ndarray], *, diversity: str = "di
                         title: str = "Sampling: reward versus diversity") -> Figure:
     """Reward (left) and diversity (right) against the temperature, one line per ``top_p``.
 
-    ``sweep`` is the dict returned by :func:`rlcore.lm.sweep.sampling_sweep`;
+    ``sweep`` is the dict returned by [`rlcore.lm.sweep.sampling_sweep`][];
     ``diversity`` is ``"distinct"`` or ``"entropy_bits"``.
     """
     if diversity not in ("distinct", "entropy_bits"):
@@ -49,11 +49,18 @@ def plot_pg_history(histories: Mapping[str, Mapping[str, np.ndarray]],
 
     ``x`` is ``"iteration"`` or ``"time"`` (wall-clock seconds, from ``history["time"]``).
     Curves are smoothed with a ``window``-iteration moving average; keys a run lacks are skipped.
+    Up to three panels sit in one row; more fill rows of two, so that the figure
+    keeps a page's width and is not a strip (``fig.axes`` follows ``keys``).
     """
     if x not in ("iteration", "time"):
         raise ValueError(f"x must be 'iteration' or 'time', got {x!r}")
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.2), layout="constrained", squeeze=False)
-    for ax, key in zip(axes[0], keys):
+    n_cols = len(keys) if len(keys) <= 3 else 2
+    n_rows = -(-len(keys) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.6 * n_cols, 3.2 if n_rows == 1 else 2.6 * n_rows),
+                             layout="constrained", squeeze=False)
+    for ax in axes.flat[len(keys):]:
+        fig.delaxes(ax)
+    for ax, key in zip(axes.flat, keys):
         for label, hist in histories.items():
             if key not in hist:
                 continue

@@ -42,8 +42,8 @@ def plot_overoptimisation(curves: Mapping[str, Sequence[Mapping[str, float]]], f
                           ax: plt.Axes | None = None) -> Figure:
     """Gold (solid) and proxy (dashed) gain over the reference against ``d = sqrt(KL)``, with fitted forms (dotted).
 
-    ``curves[name]`` is a list of :meth:`~rlcore.rlhf.overoptimisation.ToyEvaluator.evaluate`
-    results, the first at the reference; ``fits[name]`` a :class:`~rlcore.rlhf.overoptimisation.GaoFit`.
+    ``curves[name]`` is a list of [`evaluate`][rlcore.rlhf.overoptimisation.ToyEvaluator.evaluate]
+    results, the first at the reference; ``fits[name]`` a [`GaoFit`][rlcore.rlhf.overoptimisation.GaoFit].
     """
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
