@@ -75,7 +75,15 @@ _LAZY = {name: "rlcore.lm" for name in ("CharLM", "Rollout", "sample", "score", 
                                          "ppo")}
 
 
+# The layers themselves, so that ``import rlcore`` followed by ``rlcore.rlhf.dpo`` works too.
+_LAYERS = ("core", "envs", "tabular", "approx", "lm", "rlhf", "health", "advanced", "plots", "bench", "cli")
+
+
 def __getattr__(name: str):
+    if name in _LAYERS:
+        import importlib
+
+        return importlib.import_module(f"rlcore.{name}")
     if name in _LAZY:
         import importlib
 
@@ -86,4 +94,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_LAYERS))

@@ -3,7 +3,7 @@
 ``rlcore train ppo --nproc-per-node 2`` starts ``torchrun`` (``python -m torch.distributed.run``)
 with two copies of the same command; each copy joins the process group, trains
 its share of every batch and all-reduces the gradients; rank 0 alone prints the
-summary and writes the checkpoint. ``torchrun --nproc_per_node 2 -m rlcore train ppo``
+summary and writes the checkpoint. ``torchrun --nproc_per_node 2 -m rlcore.cli train ppo``
 does the same by hand. The task is the language benchmark's easy one (the word
 *dog* in fluent words, 16 characters); the starting policy is the bundled
 corpus's pretrained LM (or ``--init``), identical on every rank.

@@ -11,7 +11,7 @@ Bytes per parameter (the ZeRO paper's accounting, Rajbhandari et al. 2020):
 * frozen: 2 in 16-bit, 4 in fp32.
 
 Compute: a forward pass costs about ``2 N`` FLOPs per token for ``N`` parameters and a
-backward pass twice that, so training on ``T`` tokens costs ``6 N T`` (Kaplan et al. 2020).
+backward pass twice that, so training on ``D`` tokens costs ``6 N D`` (Kaplan et al. 2020).
 Activations of a transformer layer without recomputation take
 ``s b h (34 + 5 a s / h)`` bytes in 16-bit (Korthikanti et al. 2022), for sequence length
 ``s``, batch ``b``, hidden size ``h`` and ``a`` attention heads.
@@ -70,7 +70,7 @@ def training_memory(n_params: float, dtype: str = "bf16", optimizer: str = "adam
 
     A trained model also holds a gradient per weight, ``OPTIMIZERS[optimizer]`` fp32
     moments and, when ``master_weights`` (default: whenever ``dtype`` is not fp32), an fp32
-    master copy of the weights. ``activations`` (bytes) is added as given, see :func:`activation_bytes`.
+    master copy of the weights. ``activations`` (bytes) is added as given, see [`activation_bytes`][].
     """
     n = _count(n_params, "n_params")
     if dtype not in BYTES_PER_DTYPE:
@@ -105,12 +105,12 @@ def rlhf_memory(n_policy: float, n_value: float | None = None, n_reference: floa
 
 
 def training_flops(n_params: float, n_tokens: float) -> float:
-    """``6 N T``: forward (``2 N T``) plus backward (``4 N T``) floating-point operations."""
+    """``6 N D`` for ``D`` tokens: forward (``2 N D``) plus backward (``4 N D``) floating-point operations."""
     return 6.0 * _count(n_params, "n_params") * _count(n_tokens, "n_tokens")
 
 
 def generation_flops(n_params: float, n_tokens: float) -> float:
-    """``2 N T``: one forward pass per generated token (attention over the context ignored)."""
+    """``2 N D`` for ``D`` generated tokens: one forward pass each (attention over the context ignored)."""
     return 2.0 * _count(n_params, "n_params") * _count(n_tokens, "n_tokens")
 
 

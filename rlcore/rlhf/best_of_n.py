@@ -6,8 +6,9 @@ For ``n`` draws from ``pi`` and a reward ``r`` the chosen completion follows
 ``pi_n(y) = F(r(y))^n - F(r(y)^-)^n`` shared among the ``y`` of equal reward in
 proportion to ``pi(y)``, where ``F(t) = P_pi(r <= t)``. The usual
 ``KL(pi_n || pi) = log n - (n - 1) / n`` is an upper bound (Beirami et al., 2024),
-reached only when no two completions tie; :func:`best_of_n_kl` computes the exact
-value on the enumerable toy so that the gap can be seen.
+approached only when every single completion is unlikely (three equally likely texts
+without ties give 0.162 for n = 2 against a bound of 0.193); [`best_of_n_kl`][]
+computes the exact value on the enumerable toy so that the gap can be seen.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def best_of_n(model: CharLM, prompts: str | Sequence[str], reward: TextReward, n
               temperature: float = 1.0, generator: torch.Generator | None = None) -> tuple[Rollout, np.ndarray]:
     """For every prompt, sample ``n`` completions and keep the highest-scoring one (ties: the first drawn).
 
-    Returns the kept rows as a :class:`~rlcore.lm.rollout.Rollout` and their scores.
+    Returns the kept rows as a [`Rollout`][rlcore.lm.rollout.Rollout] and their scores.
     """
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ValueError(f"n must be an integer >= 1, got {n!r}")
@@ -58,7 +59,7 @@ def normalize_per_prompt(logp: np.ndarray, groups: np.ndarray) -> np.ndarray:
 def best_of_n_distribution(logp: np.ndarray, reward: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     """``log pi_n(y|x)`` over enumerated completions, given their ``log pi(y|x)`` and rewards (see module).
 
-    ``pi`` is renormalised per prompt first (:func:`normalize_per_prompt`).
+    ``pi`` is renormalised per prompt first ([`normalize_per_prompt`][]).
     """
     p = np.exp(normalize_per_prompt(logp, groups))
     out = np.zeros_like(p)

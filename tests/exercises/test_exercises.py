@@ -24,7 +24,6 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -50,87 +49,24 @@ from rlcore.rlhf import dpo_loss as rl_dpo_loss
 from rlcore.rlhf import group_advantages as rl_group_advantages
 from rlcore.tabular.dp import ConvergenceWarning
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-SOLUTION_DIR = HERE / "solutions"
-# RLCORE_EXERCISES_DIR lets the meta-tests grade a scratch copy of the stubs.
-STUDENT_DIR = Path(os.environ.get("RLCORE_EXERCISES_DIR", ROOT / "notebooks" / "exercises")).resolve()
-MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex05_language", "ex06_pg", "ex09_healthcare", "ex08_rlhf")
-_LOADED: dict[Path, ModuleType] = {}
+from .harness import (  # noqa: E402  (the shared check machinery)
+    CHECKS,
+    ROOT,
+    SOLUTION_DIR,
+    STUDENT_DIR,
+    Check,
+    Mismatch,
+    check,
+    expect,
+    expect_close,
+    load_exercise_module,
+)
 
-
-def load_exercise_module(directory: Path, name: str) -> ModuleType:
-    """Import ``directory/name.py`` under a private name, so stubs and solutions never collide."""
-    path = (directory / f"{name}.py").resolve()
-    if path not in _LOADED:
-        if not path.exists():
-            raise FileNotFoundError(f"exercise file {path} is missing")
-        tag = {STUDENT_DIR: "student", SOLUTION_DIR.resolve(): "solution"}.get(directory.resolve(), "stub")
-        spec = importlib.util.spec_from_file_location(f"_rlcore_exercise_{tag}_{name}", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        _LOADED[path] = module
-    return _LOADED[path]
-
-
-# --------------------------------------------------------------------------- check machinery
-class Mismatch(AssertionError):
-    """A wrong answer: carries a short expected-versus-got message."""
-
-
-@dataclass(frozen=True)
-class Check:
-    module: str
-    function: str
-    name: str
-    hint: str
-    run: Callable[[Callable], None]
-
-    @property
-    def id(self) -> str:
-        return f"{self.module}.{self.function}:{self.name}"
-
-
-CHECKS: list[Check] = []
-
-
-def check(module: str, function: str, hint: str):
-    """Register ``fn(f)`` as a check of ``module.function``; ``f`` is the function under test."""
-
-    def register(fn: Callable[[Callable], None]) -> Callable[[Callable], None]:
-        CHECKS.append(Check(module, function, fn.__name__.removeprefix("check_"), hint, fn))
-        return fn
-
-    return register
-
-
-def _fmt(x) -> str:
-    arr = np.asarray(x)
-    if arr.ndim == 0:
-        return f"{arr.item():.6g}" if np.issubdtype(arr.dtype, np.number) else repr(arr.item())
-    return np.array2string(arr, precision=4, suppress_small=True, threshold=30, max_line_width=100)
-
-
-def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
-    """Raise :class:`Mismatch` unless ``got`` has ``expected``'s shape and values (to ``atol``)."""
-    expected = np.asarray(expected, dtype=float)
-    if got is None:
-        raise Mismatch(f"{what}: expected {_fmt(expected)}, got None (did you forget to return?)")
-    try:
-        got_arr = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise Mismatch(f"{what}: expected numbers, got {type(got).__name__} {got!r:.80}") from None
-    if got_arr.shape != expected.shape:
-        raise Mismatch(f"{what}: expected shape {expected.shape}, got shape {got_arr.shape}")
-    if not np.allclose(got_arr, expected, atol=atol, rtol=0, equal_nan=False):
-        raise Mismatch(f"{what}: expected {_fmt(expected)}, got {_fmt(got_arr)}")
-
-
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise Mismatch(message)
-
+# Chapters 6 to 8 keep their checks in their own modules; importing one registers its checks.
+CHECK_MODULES = tuple(importlib.import_module(f".{path.stem}", __package__)
+                      for path in sorted(Path(__file__).parent.glob("checks_ex*.py")))
+MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex05_language", "ex06_pg", "ex08_rlhf", "ex12_healthcare",
+           *(m.MODULE for m in CHECK_MODULES))
 
 def quiet_policy_evaluation(mdp, pi, **kwargs):
     """rlcore's policy evaluation; a one-sweep budget is intended here, so its warning is silenced."""
@@ -489,7 +425,7 @@ def logged_probs(log, table):
     return np.where(log.valid, table[log.states, log.actions], 1.0), log.behaviour_probs
 
 
-@check("ex09_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
+@check("ex12_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
 def check_wis_by_hand(f):
     expect_close(f(HAND_REWARDS, HAND_PI, HAND_MU, 0.5), 2.0, "three hand-made episodes, gamma=0.5")
     expect_close(f(HAND_REWARDS[:1], HAND_PI[:1], HAND_MU[:1], 0.9), 1.0, "one episode (WIS is its return)")
@@ -497,7 +433,7 @@ def check_wis_by_hand(f):
     expect(got is not None and np.isnan(got), f"only a zero-weight episode: expected nan, got {got!r}")
 
 
-@check("ex09_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
+@check("ex12_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
 def check_wis_matches_rlcore(f):
     model, opt, log = chronic_log()
     soft_target = soften_policy(opt, model.n_actions, 0.1, model.mask)
@@ -508,14 +444,14 @@ def check_wis_matches_rlcore(f):
                      f"WIS of the {name} on 300 logged chronic-disease episodes (rlcore.health.offline)")
 
 
-@check("ex09_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
+@check("ex12_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
 def check_ess_by_hand(f):
     expect_close(f([0.0] * 8 + [1.0, 9.0]), 100 / 82, "weights 0 x 8, 1, 9 (the chapter's example)")
     expect_close(f([2.0, 2.0, 2.0, 2.0]), 4.0, "four equal weights")
     expect_close(f([0.0, 0.0, 0.0]), 0.0, "all weights zero")
 
 
-@check("ex09_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
+@check("ex12_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
 def check_ess_matches_rlcore(f):
     model, opt, log = chronic_log(epsilon=0.4, seed=1)
     target = soften_policy(opt, model.n_actions, 0.05, model.mask)
@@ -524,7 +460,7 @@ def check_ess_matches_rlcore(f):
     expect_close(f(np.prod(pi_p / mu_p, axis=1)), expected, "ESS of 300 chronic-disease trajectory weights")
 
 
-@check("ex09_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
+@check("ex12_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
 def check_masked_by_hand(f):
     Q = np.array([[5.0, 1.0, -2.0], [-1.0, -3.0, -0.5], [2.0, 2.0, 0.0]])
     mask = np.array([[False, True, True], [True, True, False], [True, True, True]])
@@ -534,7 +470,7 @@ def check_masked_by_hand(f):
     expect_close(f(np.where(mask, Q, -np.inf), mask), [1, 0, 0], "the same Q with -inf at the masked entries")
 
 
-@check("ex09_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
+@check("ex12_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
 def check_masked_matches_value_iteration(f):
     for model in (chronic_disease_model("older"), chronic_disease_model("ckd"), sepsis_model()):
         mdp, mask = model.mdp, model.mask
@@ -927,7 +863,7 @@ def test_every_exercise_function_is_checked(module: str) -> None:
 # Plausible wrong answers. Each must be caught by at least one check of its function, with a Mismatch.
 def _mutants() -> dict[str, list[tuple[str, Callable]]]:
     sol = {m: load_exercise_module(SOLUTION_DIR, m) for m in MODULES}
-    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex09_healthcare"]
+    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex12_healthcare"]
     ex5, ex6, ex8 = sol["ex05_language"], sol["ex06_pg"], sol["ex08_rlhf"]
 
     def gauss_seidel_sweep(P, R, gamma, pi, V):
@@ -949,7 +885,10 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
         Q[s, a] += alpha * (target - Q[s, a])
         return Q
 
-    return {
+    later = {}
+    for m in CHECK_MODULES:
+        later.update(m.mutants(load_exercise_module(SOLUTION_DIR, m.MODULE)))
+    return later | {
         "ex02_mdp.discounted_return": [("no discount", lambda rw, g: float(np.sum(rw))),
                                        ("discount starts at gamma", lambda rw, g: ex2.discounted_return(rw, g) * g)],
         "ex02_mdp.bellman_expectation_backup": [
@@ -982,12 +921,12 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
                                     ex4.gae_advantages(r, v, lv, g, lam, False)),
                                    ("no lambda", lambda r, v, lv, g, lam, te:
                                     ex4.gae_advantages(r, v, lv, g, 1.0, te))],
-        "ex09_healthcare.weighted_importance_sampling": [
+        "ex12_healthcare.weighted_importance_sampling": [
             ("ordinary IS (divides by N)", lambda r, p, m, g: float(
                 np.mean(np.prod(np.asarray(p) / m, axis=1) * (np.asarray(r) @ g ** np.arange(np.shape(r)[1]))))),
             ("no discount", lambda r, p, m, g: ex7.weighted_importance_sampling(r, p, m, 1.0)),
             ("sums the ratios", wis_summed_ratios)],
-        "ex09_healthcare.effective_sample_size": [
+        "ex12_healthcare.effective_sample_size": [
             ("inverted", lambda w: float(np.sum(np.square(w)) / max(np.sum(w) ** 2, 1e-300))),
             ("counts the episodes", lambda w: float(len(w)))],
         "ex08_rlhf.bradley_terry_loss": [
@@ -1006,7 +945,7 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
         "ex08_rlhf.tilted_optimum": [
             ("reference ignored", lambda ref, r, beta: ex8.tilted_optimum(np.ones(len(ref)) / len(ref), r, beta)),
             ("multiplied by beta", lambda ref, r, beta: ex8.tilted_optimum(ref, np.asarray(r) * beta ** 2, beta))],
-        "ex09_healthcare.masked_greedy_policy": [
+        "ex12_healthcare.masked_greedy_policy": [
             ("ignores the mask", lambda Q, mask: np.asarray(Q).argmax(axis=1)),
             ("masks with 0 instead of -inf", lambda Q, mask: np.where(mask, Q, 0.0).argmax(axis=1))],
         "ex05_language.token_returns": [
