@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from rlcore.lm import CharLM
-from rlcore.lm.metrics import bleu, distinct_n, perplexity, self_bleu, win_rate
+from rlcore.lm.metrics import bleu, distinct_n, pass_at_k, perplexity, self_bleu, win_rate
 
 
 def test_distinct_n_by_hand():
@@ -63,3 +64,41 @@ def test_win_rate_counts_ties_as_half():
         win_rate([1, 2], [1])
     with pytest.raises(ValueError, match="finite"):
         win_rate([float("nan")], [1.0])
+
+
+# --------------------------------------------------------------------------- pass@k
+def _pass_at_k_by_enumeration(n: int, c: int, k: int) -> float:
+    """Share of all k-subsets of n samples (the first c pass) that hold at least one pass."""
+    import itertools
+
+    subsets = list(itertools.combinations(range(n), k))
+    return sum(s[0] < c for s in subsets) / len(subsets)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_pass_at_k_equals_enumeration_of_subsets(n):
+    for c in range(n + 1):
+        for k in range(1, n + 1):
+            assert pass_at_k(n, c, k) == pytest.approx(_pass_at_k_by_enumeration(n, c, k), abs=1e-12)
+
+
+def test_pass_at_k_is_exact_where_binomials_overflow_and_takes_arrays():
+    from fractions import Fraction
+
+    n, c, k = 20_000, 30, 1_000
+    exact = 1 - Fraction(math.comb(n - c, k), math.comb(n, k))
+    assert pass_at_k(n, c, k) == pytest.approx(float(exact), rel=1e-10)
+    ks = np.array([1, 3, 10])
+    got = pass_at_k(10, 2, ks)
+    assert got.shape == (3,)
+    assert got[0] == pytest.approx(0.2) and got[2] == 1.0  # pass@1 = c/n; n - c < k -> 1
+    # the plug-in 1 - (1 - c/n)^k is biased low: the estimator must not be it
+    assert got[1] > 1 - (1 - 0.2) ** 3 + 0.01
+
+
+@pytest.mark.parametrize("args, name", [((0, 0, 1), "n"), ((5, 6, 1), "c"), ((5, -1, 1), "c"), ((5, 2, 0), "k"),
+                                        ((5, 2, 6), "k"), ((5, 2, 1.5), "k"), ((5, 2.5, 1), "c"),
+                                        ((5, 2, []), "k")])
+def test_pass_at_k_refuses_bad_input(args, name):
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        pass_at_k(*args)

@@ -265,13 +265,13 @@ def echo_env():
 def test_trainers_learn_a_prompted_task(trainer):
     env = echo_env()
     model = tiny(seed=6)
-    start = float(exact_expected_reward(model, env))
+    start = float(exact_expected_reward(model, env).detach())
     if trainer == "ppo":
         res = ppo(model, env, PPOConfig(n_iterations=40, batch_size=32, num_generations=4, learning_rate=2e-2))
     else:
         res = reinforce(model, env, ReinforceConfig(n_iterations=60, batch_size=32, num_generations=4,
                                                     learning_rate=2e-2))
-    end = float(exact_expected_reward(model, env))
+    end = float(exact_expected_reward(model, env).detach())
     assert start < 0.5 and end > 0.9, (start, end)
     assert len(res.history["reward"]) > 0
 

@@ -45,6 +45,7 @@ from rlcore import (
 from rlcore.core.policies import boltzmann_probs, epsilon_greedy_probs, greedy_policy
 from rlcore.core.random_mdp import random_mdp
 from rlcore.health.constraints import lagrangian_front
+from rlcore.lm.metrics import pass_at_k
 from rlcore.plots.tabular import plot_convergence, plot_grid, plot_learning_curves, smooth
 from rlcore.tabular.soft import soft_value_iteration
 
@@ -608,15 +609,14 @@ def fig07_kl_tradeoff() -> Figure:
 def fig07_pass_at_k() -> Figure:
     """The unbiased pass@k estimator 1 - C(n-c, k) / C(n, k) from n = 200 samples with c correct.
 
-    Written as the numerically stable product 1 - prod_{i=n-c+1}^{n} (1 - k/i)
-    (Chen et al., 2021), for per-sample success rates c/n of 1%, 5%, 20%, 50%.
+    ``rlcore.lm.metrics.pass_at_k`` (the numerically stable product form of Chen et al., 2021),
+    for per-sample success rates c/n of 1%, 5%, 20%, 50%.
     """
     n = 200
     k = np.arange(1, 101)
     fig, ax = _subplots(width=5.8, height=3.8)
     for color, c in zip(C, (2, 10, 40, 100)):
-        i = np.arange(n - c + 1, n + 1)
-        pass_k = 1 - np.prod(1 - k[:, None] / i[None, :], axis=1)
+        pass_k = pass_at_k(n, c, k)
         ax.semilogx(k, pass_k, color=color, lw=2, label=f"$c = {c}$ ($c/n = {c / n:.0%}$)".replace("%", r"\%"))
     ax.set_xlabel("number of attempts $k$")
     ax.set_ylabel("pass@$k$")

@@ -11,6 +11,8 @@ Book: *Practical considerations*, "Evaluation metrics and benchmarks".
   ``BP = min(1, exp(1 - r / c))`` for candidate length ``c`` and the closest reference length ``r``.
 * ``perplexity``: ``exp(-(1/N) sum log pi(token))`` over the completion tokens (EOS included).
 * ``win_rate``: ``mean([a_i > b_i] + 0.5 [a_i = b_i])`` for paired scores, ties counting half.
+* ``pass_at_k``: the unbiased ``pass@k = 1 - C(n - c, k) / C(n, k)`` from ``n`` samples of which ``c``
+  pass a checker (the metric: Kulal et al., 2019; the estimator: Chen et al., 2021).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import torch
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, rollout_from_texts, score
 
-__all__ = ["distinct_n", "self_bleu", "bleu", "perplexity", "win_rate"]
+__all__ = ["distinct_n", "self_bleu", "bleu", "perplexity", "win_rate", "pass_at_k"]
 
 
 def _check_n(n: int, name: str = "n") -> int:
@@ -112,3 +114,24 @@ def win_rate(scores: Sequence[float], reference_scores: Sequence[float]) -> floa
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise ValueError("scores must be finite")
     return float(((a > b) + 0.5 * (a == b)).mean())
+
+
+def pass_at_k(n: int, c: int, k: int | Sequence[int] | np.ndarray) -> float | np.ndarray:
+    """Unbiased pass@k: the chance that ``k`` of the ``n`` samples, drawn without replacement, hold a pass.
+
+    ``pass@k = 1 - C(n - c, k) / C(n, k)``, computed as the product
+    ``1 - prod_{i = n - c + 1}^{n} (1 - k / i)``, which never forms the binomials (they overflow a
+    float long before ``n = 2000``). It is exactly 1 when ``n - c < k``, since one factor is then 0.
+    ``k`` may be an array of sizes; the answer then has its shape.
+    """
+    n = _check_n(n, "n")
+    if isinstance(c, bool) or int(c) != c or not 0 <= c <= n:
+        raise ValueError(f"c must be an integer in [0, n] = [0, {n}], got {c!r}")
+    c = int(c)
+    ks = np.asarray(k)
+    if ks.size == 0 or not np.issubdtype(ks.dtype, np.integer) or ks.min() < 1 or ks.max() > n:
+        raise ValueError(f"k must hold integers in [1, n] = [1, {n}], got {k!r}")
+    i = np.arange(n - c + 1, n + 1, dtype=float)
+    out = 1.0 - np.prod(1.0 - ks.astype(float)[..., None] / i, axis=-1)
+    return float(out) if out.ndim == 0 else out
+

@@ -1,10 +1,10 @@
-"""Reward over-optimisation on the toy, measured exactly, and the fitted forms of Gao et al. (2022).
+"""Reward over-optimisation on the toy, measured exactly, and the fitted forms of Gao et al. (ICML 2023).
 
 Book: *RLHF*, "Reward hacking and over-optimisation".
 
 A policy optimised against a learned *proxy* reward first gains *gold* reward,
 then loses it as it moves further from the reference and finds the proxy's
-mistakes. Gao, Schulman & Hilton (2022) measure the distance by
+mistakes. Gao, Schulman & Hilton (2023) measure the distance by
 ``d = sqrt(KL(pi || pi_ref))`` and fit the gold reward's gain over the reference by
 
     best-of-n:  R(d) = d (alpha - beta d)          peak at d = alpha / (2 beta)
