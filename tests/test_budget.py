@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
+from exercises.harness import adam_bytes_torch_holds  # tests/exercises: the shared measurement
 
 from rlcore.lm import CharLM
 from rlcore.lm.budget import (
@@ -53,16 +53,7 @@ def test_bytes_per_parameter():
 
 
 def test_fp32_adam_budget_matches_what_torch_allocates():
-    model = CharLM(seed=0)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    logits, values = model(torch.zeros(2, 5, dtype=torch.long))
-    (logits.sum() + values.sum()).backward()
-    opt.step()
-    params = list(model.parameters())
-    held = sum(p.numel() * p.element_size() for p in params)
-    held += sum(p.grad.numel() * p.grad.element_size() for p in params)
-    held += sum(t.numel() * t.element_size() for st in opt.state.values() for k, t in st.items() if k != "step")
-    n = sum(p.numel() for p in params)
+    n, held = adam_bytes_torch_holds(CharLM(seed=0))
     assert training_memory(n, "fp32").total == held
 
 

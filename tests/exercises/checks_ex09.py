@@ -10,7 +10,7 @@ from scipy.stats import trim_mean
 
 from rlcore.lm import CharLM
 
-from .harness import check, expect, expect_close
+from .harness import adam_bytes_torch_holds, check, expect, expect_close
 
 MODULE = "ex09_practical"
 GB = 1e9
@@ -28,16 +28,7 @@ def check_published_budgets(f):
 
 @check(MODULE, "adam_training_bytes", "count what Adam keeps: a gradient per weight and two moment tensors")
 def check_matches_what_torch_allocates(f):
-    model = CharLM(seed=0, dtype=torch.float32)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    logits, values = model(torch.zeros(2, 5, dtype=torch.long))
-    (logits.sum() + values.sum()).backward()
-    opt.step()
-    params = list(model.parameters())
-    held = sum(p.numel() * p.element_size() for p in params)
-    held += sum(p.grad.numel() * p.grad.element_size() for p in params)
-    held += sum(t.numel() * t.element_size() for s in opt.state.values() for k, t in s.items() if k != "step")
-    n = sum(p.numel() for p in params)
+    n, held = adam_bytes_torch_holds(CharLM(seed=0, dtype=torch.float32))
     expect_close(f(n, 4), float(held), f"fp32 Adam on a {n}-parameter CharLM (bytes torch holds)")
 
 

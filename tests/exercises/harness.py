@@ -96,3 +96,23 @@ def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise Mismatch(message)
+
+
+def adam_bytes_torch_holds(model) -> tuple[int, int]:
+    """``(parameters, bytes)`` after one Adam step on ``model``: weights, gradients and optimiser state.
+
+    The independent reference for the memory budgets: the bytes of the tensors torch really keeps,
+    counted after a forward pass, a backward pass and one step (Adam allocates its moments lazily).
+    """
+    import torch
+
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    logits, values = model(torch.zeros(2, 5, dtype=torch.long))
+    (logits.sum() + values.sum()).backward()
+    opt.step()
+    params = list(model.parameters())
+    held = sum(p.numel() * p.element_size() for p in params)
+    held += sum(p.grad.numel() * p.grad.element_size() for p in params)
+    held += sum(t.numel() * t.element_size() for st in opt.state.values() for k, t in st.items() if k != "step")
+    return sum(p.numel() for p in params), held
+
