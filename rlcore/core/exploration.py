@@ -21,7 +21,7 @@ import numpy as np
 from rlcore.core.validation import check_mask
 
 __all__ = [
-    "Schedule", "constant", "linear_decay", "exponential_decay",
+    "Schedule", "constant", "linear_decay", "exponential_decay", "checked_schedule",
     "greedy_policy", "epsilon_greedy_probs", "boltzmann_probs",
     "Exploration", "EpsilonGreedy", "Boltzmann", "UCB", "make_exploration", "check_mask",
 ]
@@ -54,7 +54,7 @@ def exponential_decay(start: float, end: float, rate: float) -> Callable[[int], 
     return lambda episode: max(end, start * rate**episode)
 
 
-def _schedule(value: Schedule, name: str, low: float, high: float, interval: str) -> Callable[[int], float]:
+def checked_schedule(value: Schedule, name: str, low: float, high: float, interval: str) -> Callable[[int], float]:
     """A schedule ``episode -> value`` that checks every value it hands out, not only the first."""
     if not callable(value):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -192,7 +192,7 @@ class EpsilonGreedy(Exploration):
     """
 
     def __init__(self, epsilon: Schedule = 0.1) -> None:
-        self.schedule = _schedule(epsilon, "epsilon", 0.0, 1.0, "[0, 1]")
+        self.schedule = checked_schedule(epsilon, "epsilon", 0.0, 1.0, "[0, 1]")
         self.epsilon = self.schedule(0)
 
     def begin_episode(self, episode: int) -> None:
@@ -216,7 +216,7 @@ class Boltzmann(Exploration):
     """Sample ``a ~ softmax(Q(s, .) / temperature)``; the temperature may follow a schedule."""
 
     def __init__(self, temperature: Schedule = 1.0) -> None:
-        self.schedule = _schedule(temperature, "temperature", 1e-12, math.inf, "(0, inf)")
+        self.schedule = checked_schedule(temperature, "temperature", 1e-12, math.inf, "(0, inf)")
         self.temperature = self.schedule(0)
 
     def begin_episode(self, episode: int) -> None:

@@ -1,0 +1,133 @@
+"""What the approximate learners share: a seeded MLP, the episode log and its "solved" test.
+
+Book: *Sequential decision making*, "From tables to networks".
+
+Every learner in `rlcore.approx` returns a [`ControlResult`][rlcore.approx.common.ControlResult]:
+the undiscounted return and length of every finished episode, with the
+number of environment steps taken when it finished, so learning curves can
+be drawn against episodes or against steps, and two learners can be compared
+on the same budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rlcore.core.validation import check_positive_int
+
+__all__ = ["ACTIVATIONS", "mlp", "ControlResult", "moving_average"]
+
+ACTIVATIONS = ("tanh", "relu")
+
+
+def mlp(sizes: tuple[int, ...] | list[int], activation: str = "tanh", seed: int | None = None,
+        device: Any = None, dtype: Any = None) -> Any:
+    """A fully connected network ``sizes[0] -> ... -> sizes[-1]``, linear at the output.
+
+    With ``seed`` the weights are drawn from their own seeded stream (the
+    global torch generator is left as it was), so the same seed gives the
+    same network bit for bit. Returns a ``torch.nn.Sequential`` (torch is imported here, on
+    first use, so the numpy-only learners of this layer start without it).
+    """
+    import torch
+    from torch import nn
+
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output width, got {sizes!r}")
+    for i, n in enumerate(sizes):
+        check_positive_int(n, f"sizes[{i}]")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+    layers: list[nn.Module] = []
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if i < len(sizes) - 2:
+                layers.append(act())
+    net = nn.Sequential(*layers)
+    if device is not None or dtype is not None:
+        net.to(device=device, dtype=dtype)
+    return net
+
+
+def moving_average(x: Any, window: int) -> np.ndarray:
+    """Trailing mean ``m_i = mean(x[max(0, i - window + 1) : i + 1])``: the first entries average fewer points."""
+    window = check_positive_int(window, "window")
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"x must be one-dimensional, got shape {x.shape}")
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(1, len(x) + 1)
+    lo = np.maximum(i - window, 0)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    """Outcome of a run of an approximate control learner.
+
+    Attributes
+    ----------
+    episode_returns
+        ``[n]`` undiscounted sum of rewards of each finished episode, in the order they finished.
+    episode_lengths
+        ``[n]`` steps of each finished episode.
+    episode_end_steps
+        ``[n]`` total environment steps taken (over all parallel copies) when each episode finished.
+    total_steps
+        Environment steps taken in all.
+    model
+        What was learned: a weight vector, a network, or a tuple of them (see each learner).
+    info
+        Per-update diagnostics (losses, epsilon, ...), arrays keyed by name.
+    episode_end_times
+        ``[n]`` seconds since the start of training when each episode finished (``None`` if not timed).
+    """
+
+    episode_returns: np.ndarray
+    episode_lengths: np.ndarray
+    episode_end_steps: np.ndarray
+    total_steps: int
+    model: Any = field(repr=False, default=None)
+    info: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    episode_end_times: np.ndarray | None = field(repr=False, default=None)
+
+    def solved_at(self, threshold: float, window: int = 100) -> tuple[int, int] | None:
+        """``(episodes, steps)`` when the mean return of the last ``window`` episodes first reached ``threshold``.
+
+        Only full windows count; ``None`` when it never did.
+        """
+        window = check_positive_int(window, "window")
+        r = np.asarray(self.episode_returns, dtype=float)
+        if len(r) < window:
+            return None
+        c = np.concatenate([[0.0], np.cumsum(r)])
+        means = (c[window:] - c[:-window]) / window
+        hit = np.flatnonzero(means >= threshold)
+        if len(hit) == 0:
+            return None
+        k = int(hit[0]) + window  # episodes finished
+        return k, int(self.episode_end_steps[k - 1])
+
+    def seconds_to(self, threshold: float, window: int = 100) -> float | None:
+        """Wall-clock seconds until [`solved_at`][rlcore.approx.common.ControlResult.solved_at] was reached.
+
+        ``None`` when the threshold was never reached or the run was not timed.
+        """
+        hit = self.solved_at(threshold, window)
+        if hit is None or self.episode_end_times is None:
+            return None
+        return float(self.episode_end_times[hit[0] - 1])
+
+    def __repr__(self) -> str:
+        n = len(self.episode_returns)
+        last = self.episode_returns[-min(n, 100):]
+        tail = f"mean return of the last {len(last)}: {last.mean():.4g}" if n else "no finished episode"
+        return f"ControlResult({n} episodes, {self.total_steps} steps, {tail})"
