@@ -59,3 +59,16 @@ def test_scaling_row_reads_the_two_jobs():
     assert row.ratio == pytest.approx(1.5) and row.ok
     assert "efficiency 75%" in row.detail and "310 MB (2)" in row.detail and "21,000 parameters" in row.name
     assert not scaling_row("dpo", two, one).ok
+
+
+@pytest.mark.benchmark
+def test_approx_benchmark_runs_both_libraries_on_the_same_seeds():
+    pytest.importorskip("stable_baselines3")
+    from rlcore.bench.approx import run_approx
+
+    results = run_approx()
+    print("\n" + format_table(results))
+    assert [r.name.split()[0] for r in results] == ["DQN", "A2C"]
+    for r in results:
+        assert r.detail.count("seed ") == 3 and r.detail.count("greedy ") == 6, r.detail
+        assert r.ok is not False, f"{r.name}: {r.detail}"

@@ -48,6 +48,8 @@ def test_opens_with_book_section_and_ends_with_exercises(path: Path) -> None:
     first, last = cells[0], cells[-1]
     assert first["cell_type"] == "markdown" and "Companion to chapter" in _source(first), \
         f"{path.name}: the first cell must name the book section it mirrors"
+    assert _source(first).startswith(f"# {path.name[:2]} · "), \
+        f"{path.name}: the title must carry the file's number, '# {path.name[:2]} · ...'"
     chapter = re.search(r"book/chapters/[\w.-]+\.md", _source(first))
     assert chapter and (ROOT / chapter.group(0)).exists(), f"{path.name}: first cell must link an existing chapter"
     assert last["cell_type"] == "markdown" and _source(last).lstrip().startswith("## Exercises"), \

@@ -364,11 +364,12 @@ def test_api_reference_pages_show_the_documented_signatures(site_dir):
         "core": ["mdp.TabularMDP", "returns.gae", "returns.discounted_returns", "exploration.epsilon_greedy_probs"],
         "envs": ["gridworld.GridWorld", "language.CharLanguageEnv", "chronic.chronic_disease_model"],
         "tabular": ["dp.value_iteration", "dp.policy_evaluation", "dp.policy_iteration", "td.q_learning"],
+        "approx": ["tiles.TileCoder", "linear.semi_gradient_sarsa", "off_policy_td.tdc", "dqn.dqn", "a2c.a2c"],
         "lm": ["ppo.ppo", "reinforce.reinforce", "rollout.sample", "kl.kl_estimate", "losses.ppo_policy_loss"],
         "rlhf": ["dpo.dpo", "dpo.dpo_loss", "grpo.grpo", "rloo.rloo", "exact.exact_optimum"],
         "health": ["ope.importance_sampling", "ope.doubly_robust", "offline.fitted_q_iteration"],
-        "plots": ["tabular.plot_grid", "rlhf.plot_frontier"],
-        "bench": ["tabular.run_all", "rlhf.run_pipeline"],
+        "plots": ["tabular.plot_grid", "rlhf.plot_frontier", "approx.plot_learning_curves"],
+        "bench": ["tabular.run_all", "rlhf.run_pipeline", "approx.run_approx"],
         "cli": ["commands.demo", "train.train"],
     }
     not_documented = {"core/policies.py", "cli/__main__.py"}  # a re-export shim; `python -m rlcore.cli`

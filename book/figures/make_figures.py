@@ -316,6 +316,91 @@ def ch03_temperature_topp() -> Figure:
     return fig
 
 
+MC_SEEDS = (0, 1, 2)
+MC_EPISODES = 500
+MC_TILINGS = 8
+
+
+@functools.cache
+def _mountain_car_runs() -> tuple:
+    """Episodic semi-gradient SARSA on MountainCar (Sutton & Barto, section 10.1), seeds 0..2, cached.
+
+    8 tilings of 8 x 8 tiles over the position-velocity box, alpha = 0.5 / 8 per
+    active weight, epsilon = 0 (the zero initial weights explore), gamma = 1, and a
+    10,000-step limit instead of gymnasium's 200 so that early episodes can run long.
+    """
+    from rlcore.approx.linear import semi_gradient_sarsa
+    from rlcore.approx.tiles import TileCoder
+
+    runs = []
+    for seed in MC_SEEDS:
+        env = gym.make("MountainCar-v0", max_episode_steps=10_000)
+        coder = TileCoder([-1.2, -0.07], [0.5, 0.07], tiles_per_dim=8, n_tilings=MC_TILINGS)
+        runs.append(semi_gradient_sarsa(env, coder, MC_EPISODES, alpha=0.5 / MC_TILINGS, epsilon=0.0,
+                                        gamma=1.0, seed=seed))
+        env.close()
+    return tuple(runs)
+
+
+@figure
+def ch03_mountain_car() -> Figure:
+    """Semi-gradient SARSA with tile coding on MountainCar (Sutton & Barto, Figures 10.1 and 10.2).
+
+    Left: steps per episode of each of three seeds (thin lines) and their mean
+    (black), unsmoothed, on a log axis, from rlcore.plots.approx.plot_steps_per_episode.
+    Right: the learned cost-to-go -max_a q(s, a, w) of seed 0 after the last
+    episode, from rlcore.plots.approx.plot_cost_to_go.
+    """
+    from rlcore.plots.approx import plot_cost_to_go, plot_steps_per_episode
+
+    runs = _mountain_car_runs()
+    fig = plt.figure(figsize=(9, 3.5), layout="constrained")
+    ax_l = fig.add_subplot(1, 2, 1)
+    ax_r = fig.add_subplot(1, 2, 2, projection="3d")
+    curves = {f"seed {s}": r for s, r in zip(MC_SEEDS, runs)}
+    curves["mean"] = list(runs)  # plot_steps_per_episode adds "(3 seeds)" to a list's label
+    plot_steps_per_episode(curves, ax=ax_l, title=rf"Semi-gradient SARSA, {MC_TILINGS} tilings of 8$\times$8")
+    lines = ax_l.get_lines()
+    for line in lines[:-1]:
+        line.set_linewidth(0.7)
+        line.set_alpha(0.6)
+    lines[-1].set_color("black")
+    lines[-1].set_linewidth(1.6)
+    ax_l.legend(fontsize=8)
+    plot_cost_to_go(runs[0].model, ax=ax_r, title=f"Cost-to-go after {MC_EPISODES} episodes (seed 0)")
+    ax_r.view_init(elev=30, azim=-130)
+    ax_r.tick_params(labelsize=7)
+    ax_r.set_zlabel(r"$-\max_a \hat q(s, a, w)$", fontsize=8, labelpad=2)
+    ax_r.zaxis.set_rotate_label(False)
+    ax_r.zaxis.label.set_rotation(90)
+    return fig
+
+
+@figure
+def ch03_baird() -> Figure:
+    """Baird's counterexample (Sutton & Barto, Example 11.1, Figures 11.2 and 11.5): the deadly triad.
+
+    The eight weights over 1,000 steps of one behaviour trajectory (seed 0) for
+    off-policy semi-gradient TD (alpha = 0.01), which diverges; the same learner
+    evaluating the behaviour policy itself, on-policy (alpha = 0.01), which stays
+    bounded; and TDC (alpha = 0.005, beta = 0.05), which stays bounded off-policy.
+    Learners from rlcore.approx.off_policy_td, drawn by rlcore.plots.approx_triad.plot_triad.
+    """
+    from rlcore.approx.off_policy_td import off_policy_semi_gradient_td, on_policy_semi_gradient_td, tdc
+    from rlcore.plots.approx_triad import plot_triad
+
+    results = {
+        r"off-policy semi-gradient TD ($\alpha = 0.01$)": off_policy_semi_gradient_td(1000, alpha=0.01, seed=0),
+        r"on-policy semi-gradient TD ($\alpha = 0.01$)": on_policy_semi_gradient_td(1000, alpha=0.01, seed=0),
+        r"TDC, off-policy ($\alpha = 0.005$, $\beta = 0.05$)": tdc(1000, alpha=0.005, beta=0.05, seed=0),
+    }
+    fig = plot_triad(results, errors=False, figsize=(9, 3.5))
+    for ax in fig.axes:
+        ax.title.set_size(8.5)
+        ax.grid(True, alpha=0.3)
+    return fig
+
+
 # ============================================================== chapter 4
 @figure
 def ch04_bradley_terry() -> Figure:

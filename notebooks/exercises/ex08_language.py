@@ -1,9 +1,9 @@
 """Exercises for chapter 3, *Sequential decision making*: the character-level language MDP.
 
-Companion notebook: notebooks/05_language_mdp.ipynb.
+Companion notebook: notebooks/08_language_mdp.ipynb.
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex05
+    python -m pytest tests/exercises --student -k ex08
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Exercises for chapters 3-4: the REINFORCE loss with a baseline, PPO's clipped surrogate, the KL-penalised reward.
 
-Companion notebook: notebooks/06_policy_gradients_ppo.ipynb.
+Companion notebook: notebooks/09_policy_gradients_ppo.ipynb.
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex06
+    python -m pytest tests/exercises --student -k ex09
 """
 
 from __future__ import annotations

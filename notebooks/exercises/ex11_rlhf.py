@@ -4,7 +4,7 @@ estimators and the KL-regularised optimum of a small set of texts.
 Companion code: rlcore/rlhf/ (the tests check your answers against it).
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex08
+    python -m pytest tests/exercises --student -k ex11
 """
 
 from __future__ import annotations

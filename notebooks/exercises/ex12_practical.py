@@ -1,11 +1,11 @@
 """Exercises for chapter 6: the memory of mixed-precision Adam and of ZeRO's stages, micro-batch weights
 for gradient accumulation, and the interquartile mean with a bootstrap interval over seeds.
 
-Companion code: rlcore/lm/budget.py and notebooks/09_practical_considerations.ipynb (the tests check your
+Companion code: rlcore/lm/budget.py and notebooks/12_practical_considerations.ipynb (the tests check your
 answers against published numbers, closed forms and what torch really allocates).
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex09
+    python -m pytest tests/exercises --student -k ex12
 """
 
 from __future__ import annotations

@@ -142,11 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", type=_device, default="cpu", help="torch device of every process (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p = sub.add_parser("bench", help="benchmarks: tabular, language, RLHF, scale (rlcore and its peers side by side)",
+    p = sub.add_parser("bench", help="benchmarks: tabular, approx, language, RLHF, scale (rlcore beside its peers)",
                        description="Run the benchmarks and print measured times and ratios. "
-                       "Needs pip install -e '.[bench]' for the pymdptoolbox comparison.")
-    p.add_argument("--suite", choices=("tabular", "language", "rlhf", "scale", "all"), default="tabular",
-                   help="which benchmarks: the tabular core, the language model (about 5 minutes), the RLHF "
+                       "Needs pip install -e '.[bench]' for the pymdptoolbox and stable-baselines3 comparisons.")
+    p.add_argument("--suite", choices=("tabular", "approx", "language", "rlhf", "scale", "all"), default="tabular",
+                   help="which benchmarks: the tabular core, DQN and A2C beside stable-baselines3 on CartPole, "
+                   "the language model (about 5 minutes), the RLHF "
                    "pipeline and toy, data-parallel scaling (1 vs 2 processes), or all (default: %(default)s)")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -183,6 +183,10 @@ def bench(quick: bool, as_json: bool, suite: str) -> int:
     results = []
     if suite in ("tabular", "all"):
         results += run_all(quick=quick)
+    if suite in ("approx", "all"):
+        from rlcore.bench.approx import run_approx
+
+        results += run_approx(quick=quick)
     if suite in ("language", "all"):
         from rlcore.bench.language import run_language
 

@@ -1,4 +1,4 @@
-"""Checks for notebooks/exercises/ex09_practical.py (book chapter 6)."""
+"""Checks for notebooks/exercises/ex12_practical.py (book chapter 6)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rlcore.lm import CharLM
 
 from .harness import adam_bytes_torch_holds, check, expect, expect_close
 
-MODULE = "ex09_practical"
+MODULE = "ex12_practical"
 GB = 1e9
 
 
@@ -153,25 +153,25 @@ def mutants(sol):
         return (20.0 - sharded) * n_params + sharded * n_params / n_devices
 
     return {
-        "ex09_practical.adam_training_bytes": [
+        "ex12_practical.adam_training_bytes": [
             ("forgot the optimizer states", lambda n, b=2: float(n) * (2 * b + (4 if b < 4 else 0))),
             ("forgot the master copy", lambda n, b=2: float(n) * (2 * b + 8)),
             ("master copy even in fp32", lambda n, b=2: float(n) * (2 * b + 12)),
             ("forgot the gradients", lambda n, b=2: float(n) * (b + 8 + (4 if b < 4 else 0)))],
-        "ex09_practical.zero_bytes_per_device": [
+        "ex12_practical.zero_bytes_per_device": [
             ("stages shifted by one", zero_stage_off_by_one),
             ("stage 2 shards only the gradients", zero_stage2_keeps_optimizer),
             ("K = 16 (gradients counted twice)", zero_k16)],
-        "ex09_practical.micro_batch_weights": [
+        "ex12_practical.micro_batch_weights": [
             ("plain average of micro-batch means", lambda sizes: np.full(len(sizes), 1 / len(sizes))),
             ("not normalised", lambda sizes: np.asarray(sizes, dtype=float)),
             ("inverse sizes", lambda sizes: (1 / np.asarray(sizes, float)) / (1 / np.asarray(sizes, float)).sum())],
-        "ex09_practical.interquartile_mean": [
+        "ex12_practical.interquartile_mean": [
             ("median", lambda x: float(np.median(x))),
             ("plain mean", lambda x: float(np.mean(x))),
             ("forgot to sort", unsorted_iqm),
             ("drops ceil(n/4)", ceil_iqm)],
-        "ex09_practical.bootstrap_ci": [
+        "ex12_practical.bootstrap_ci": [
             ("resamples without replacement", without_replacement),
             ("confidence used as the tail", confidence_as_tail),
             ("ignores the statistic", lambda x, st, n_boot=2000, confidence=0.95, seed=0:

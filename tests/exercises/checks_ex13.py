@@ -1,4 +1,4 @@
-"""Checks for notebooks/exercises/ex10_case_studies.py (book chapter 7)."""
+"""Checks for notebooks/exercises/ex13_case_studies.py (book chapter 7)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rlcore.tabular.soft import soft_value_iteration
 
 from .harness import check, expect, expect_close
 
-MODULE = "ex10_case_studies"
+MODULE = "ex13_case_studies"
 
 
 # --------------------------------------------------------------------------- pass@k

@@ -1,4 +1,4 @@
-"""Checks for notebooks/exercises/ex11_foundations.py (book chapter 8)."""
+"""Checks for notebooks/exercises/ex14_foundations.py (book chapter 8)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rlcore.tabular.soft import soft_value_iteration
 
 from .harness import check, expect, expect_close
 
-MODULE = "ex11_foundations"
+MODULE = "ex14_foundations"
 
 
 # --------------------------------------------------------------------------- contraction_bound_sweeps
@@ -150,18 +150,18 @@ def mutants(sol):
         return m[:, 0] + beta * np.log(np.exp((Q - m) / beta).sum(axis=1))
 
     return {
-        "ex11_foundations.contraction_bound_sweeps": [
+        "ex14_foundations.contraction_bound_sweeps": [
             ("floor instead of ceil", lambda g, eps, e0: 0 if e0 <= eps else math.floor(
                 math.log(eps / e0) / math.log(g))),
             ("strict inequality", lambda g, eps, e0: sol.contraction_bound_sweeps(g, eps * (1 - 1e-12), e0)),
             ("log(1/gamma) replaced by 1 - gamma", lambda g, eps, e0: 0 if e0 <= eps else math.ceil(
                 math.log(e0 / eps) / (1 - g))),
             ("initial error ignored", lambda g, eps, e0: sol.contraction_bound_sweeps(g, eps, 1.0))],
-        "ex11_foundations.greedy_loss_bound": [
+        "ex14_foundations.greedy_loss_bound": [
             ("forgot the factor 2", lambda g, e: g * e / (1 - g)),
             ("no gamma on top", lambda g, e: 2 * e / (1 - g)),
             ("squared horizon", lambda g, e: 2 * g * e / (1 - g) ** 2)],
-        "ex11_foundations.soft_backup": [
+        "ex14_foundations.soft_backup": [
             ("pi_ref ignored", unweighted_soft),
             ("no max subtraction (overflows)", naive_soft),
             ("beta not multiplied back", lambda Q, pi, beta: sol.soft_backup(Q, pi, beta) / beta),

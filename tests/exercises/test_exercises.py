@@ -65,7 +65,7 @@ from .harness import (  # noqa: E402  (the shared check machinery)
 # Chapters 6 to 8 keep their checks in their own modules; importing one registers its checks.
 CHECK_MODULES = tuple(importlib.import_module(f".{path.stem}", __package__)
                       for path in sorted(Path(__file__).parent.glob("checks_ex*.py")))
-MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex05_language", "ex06_pg", "ex08_rlhf", "ex12_healthcare",
+MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex08_language", "ex09_pg", "ex11_rlhf", "ex15_healthcare",
            *(m.MODULE for m in CHECK_MODULES))
 
 def quiet_policy_evaluation(mdp, pi, **kwargs):
@@ -405,7 +405,7 @@ def check_gae_limits(f):
     expect_close(f(r, v, 4.0, 0.5, 1.0, True), G - v, "lam=1, terminated (G_t - V(s_t)), gamma=0.5")
 
 
-# --------------------------------------------------------------------------- ex07: healthcare (teaching models)
+# --------------------------------------------------------------------------- ex15: healthcare (teaching models)
 # Three hand-made episodes, H = 2, gamma = 0.5: returns G = (1, 1, 3), weights w = (2, 0, 2) -> WIS = 8 / 4 = 2.
 HAND_REWARDS = np.array([[1.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
 HAND_PI = np.array([[1.0, 1.0], [0.0, 1.0], [0.5, 1.0]])
@@ -425,7 +425,7 @@ def logged_probs(log, table):
     return np.where(log.valid, table[log.states, log.actions], 1.0), log.behaviour_probs
 
 
-@check("ex12_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
+@check("ex15_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
 def check_wis_by_hand(f):
     expect_close(f(HAND_REWARDS, HAND_PI, HAND_MU, 0.5), 2.0, "three hand-made episodes, gamma=0.5")
     expect_close(f(HAND_REWARDS[:1], HAND_PI[:1], HAND_MU[:1], 0.9), 1.0, "one episode (WIS is its return)")
@@ -433,7 +433,7 @@ def check_wis_by_hand(f):
     expect(got is not None and np.isnan(got), f"only a zero-weight episode: expected nan, got {got!r}")
 
 
-@check("ex12_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
+@check("ex15_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
 def check_wis_matches_rlcore(f):
     model, opt, log = chronic_log()
     soft_target = soften_policy(opt, model.n_actions, 0.1, model.mask)
@@ -444,14 +444,14 @@ def check_wis_matches_rlcore(f):
                      f"WIS of the {name} on 300 logged chronic-disease episodes (rlcore.health.offline)")
 
 
-@check("ex12_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
+@check("ex15_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
 def check_ess_by_hand(f):
     expect_close(f([0.0] * 8 + [1.0, 9.0]), 100 / 82, "weights 0 x 8, 1, 9 (the chapter's example)")
     expect_close(f([2.0, 2.0, 2.0, 2.0]), 4.0, "four equal weights")
     expect_close(f([0.0, 0.0, 0.0]), 0.0, "all weights zero")
 
 
-@check("ex12_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
+@check("ex15_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
 def check_ess_matches_rlcore(f):
     model, opt, log = chronic_log(epsilon=0.4, seed=1)
     target = soften_policy(opt, model.n_actions, 0.05, model.mask)
@@ -460,7 +460,7 @@ def check_ess_matches_rlcore(f):
     expect_close(f(np.prod(pi_p / mu_p, axis=1)), expected, "ESS of 300 chronic-disease trajectory weights")
 
 
-@check("ex12_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
+@check("ex15_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
 def check_masked_by_hand(f):
     Q = np.array([[5.0, 1.0, -2.0], [-1.0, -3.0, -0.5], [2.0, 2.0, 0.0]])
     mask = np.array([[False, True, True], [True, True, False], [True, True, True]])
@@ -470,7 +470,7 @@ def check_masked_by_hand(f):
     expect_close(f(np.where(mask, Q, -np.inf), mask), [1, 0, 0], "the same Q with -inf at the masked entries")
 
 
-@check("ex12_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
+@check("ex15_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
 def check_masked_matches_value_iteration(f):
     for model in (chronic_disease_model("older"), chronic_disease_model("ckd"), sepsis_model()):
         mdp, mask = model.mdp, model.mask
@@ -483,15 +483,15 @@ def check_masked_matches_value_iteration(f):
         expect_close(got, res.policy, f"{where}: greedy policy of value iteration's Q")
 
 
-# --------------------------------------------------------------------------- ex05: the language MDP
-@check("ex05_language", "token_returns", "add final_reward to the last r_t; G_t = r_t + gamma G_{t+1}")
+# --------------------------------------------------------------------------- ex08: the language MDP
+@check("ex08_language", "token_returns", "add final_reward to the last r_t; G_t = r_t + gamma G_{t+1}")
 def check_token_returns_by_hand(f):
     expect_close(f([0.0, 0.0, 0.0], 1.0, 0.5), [0.25, 0.5, 1.0], "3 tokens, delayed reward 1 only, gamma=0.5")
     expect_close(f([0.1, 0.0, 0.2], 2.0, 1.0), [2.3, 2.2, 2.2], "immediate [0.1, 0, 0.2], delayed reward 2, gamma=1")
     expect_close(f([0.0], 3.0, 0.9), [3.0], "a one-token text (EOS straight away), delayed reward 3")
 
 
-@check("ex05_language", "token_returns", "the rewards must add up exactly as CharLanguageEnv pays them")
+@check("ex08_language", "token_returns", "the rewards must add up exactly as CharLanguageEnv pays them")
 def check_token_returns_match_the_env(f):
     bonus = char_reward({"a": 0.1, "c": -0.2})
     full = CharLanguageEnv("abc", 5, delayed_reward=target_match("cab"), immediate_reward=bonus)
@@ -508,7 +508,7 @@ def check_token_returns_match_the_env(f):
                          f"text {text!r} (target 'cab', char bonus a=+0.1, c=-0.2), gamma={gamma}")
 
 
-@check("ex05_language", "prefix_state_count", "sum over t = 0..T' of n_chars**t, T' = max_len or min(window, max_len)")
+@check("ex08_language", "prefix_state_count", "sum over t = 0..T' of n_chars**t, T' = max_len or min(window, max_len)")
 def check_state_count_by_hand(f):
     for args, expected, what in (((2, 2), 7, "2 characters, T=2: '', a, b, aa, ab, ba, bb"),
                                  ((3, 1), 4, "3 characters, T=1"),
@@ -519,7 +519,7 @@ def check_state_count_by_hand(f):
                f"{what}: expected {expected}, got {got!r}")
 
 
-@check("ex05_language", "prefix_state_count", "every observation the env can show you is one state")
+@check("ex08_language", "prefix_state_count", "every observation the env can show you is one state")
 def check_state_count_matches_enumeration(f):
     for chars, T, window in (("ab", 3, None), ("abc", 2, None), ("ab", 4, 2), ("abc", 3, 1), ("abcd", 2, 5)):
         expected = enumerate_states(CharLanguageEnv(chars, T, window=window))
@@ -528,7 +528,7 @@ def check_state_count_matches_enumeration(f):
                                 f"expected {expected} (counted by enumerate_states), got {got!r}")
 
 
-@check("ex05_language", "top_p_probs", "keep a token while the mass *before* it is < p, then renormalise")
+@check("ex08_language", "top_p_probs", "keep a token while the mass *before* it is < p, then renormalise")
 def check_top_p_by_hand(f):
     probs = np.array([0.5, 0.3, 0.15, 0.05])
     expect_close(f(probs, 0.7), [0.625, 0.375, 0.0, 0.0], "probs [0.5, 0.3, 0.15, 0.05], p=0.7")
@@ -539,7 +539,7 @@ def check_top_p_by_hand(f):
                  "probs [0.05, 0.5, 0.15, 0.3], p=0.7 (answer in the original order)")
 
 
-@check("ex05_language", "top_p_probs", "the same distribution that rlcore.core.policies.filter_logits samples from")
+@check("ex08_language", "top_p_probs", "the same distribution that rlcore.core.policies.filter_logits samples from")
 def check_top_p_matches_rlcore(f):
     rng = np.random.default_rng(12)
     for _ in range(10):
@@ -550,7 +550,7 @@ def check_top_p_matches_rlcore(f):
             expect_close(f(probs, p), expected, f"random distribution over 8 tokens, p={p}")
 
 
-# --------------------------------------------------------------------------- ex06: policy gradients and PPO
+# --------------------------------------------------------------------------- ex09: policy gradients and PPO
 PG_LOGP = torch.tensor([[-1.0, -2.0, -3.0], [-0.5, -1.5, -9.0]])
 PG_MASK = torch.tensor([[True, True, False], [True, True, True]])
 PG_RETURNS = torch.tensor([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]])
@@ -565,14 +565,14 @@ def _value(loss) -> float:
         raise Mismatch(f"expected a 0-dim tensor, got {type(loss).__name__} {loss!r:.80}") from None
 
 
-@check("ex06_pg", "reinforce_loss", "L = -(1/B) sum_b sum_t m log pi (G_t - b_t); padding contributes nothing")
+@check("ex09_pg", "reinforce_loss", "L = -(1/B) sum_b sum_t m log pi (G_t - b_t); padding contributes nothing")
 def check_reinforce_by_hand(f):
     # advantages [[0.5, 0.5, pad], [1.5, 1.5, 1.5]]: per text 1.5 and 16.5, mean over the 2 texts 9.
     expect_close(_value(f(PG_LOGP, PG_RETURNS, PG_BASELINE, PG_MASK)), 9.0, "2 texts of 2 and 3 tokens, b=0.5")
     expect_close(_value(f(PG_LOGP, PG_RETURNS, None, PG_MASK)), 12.5, "the same texts, no baseline")
 
 
-@check("ex06_pg", "reinforce_loss", "only log pi carries gradient: detach (G_t - b_t)")
+@check("ex09_pg", "reinforce_loss", "only log pi carries gradient: detach (G_t - b_t)")
 def check_reinforce_gradient(f):
     logp = PG_LOGP.clone().requires_grad_(True)
     returns = PG_RETURNS.clone().requires_grad_(True)
@@ -587,7 +587,7 @@ def check_reinforce_gradient(f):
         expect(t.grad is None or not t.grad.any(), f"the loss sends gradient into the {name}: detach them")
 
 
-@check("ex06_pg", "reinforce_loss", "sum over the tokens of each text, then average over the texts")
+@check("ex09_pg", "reinforce_loss", "sum over the tokens of each text, then average over the texts")
 def check_reinforce_matches_rlcore(f):
     g = torch.Generator().manual_seed(13)
     logp = -torch.rand(5, 7, generator=g, dtype=torch.float64) * 3
@@ -599,7 +599,7 @@ def check_reinforce_matches_rlcore(f):
                      f"5 random texts of 1..7 tokens, {'a random' if baseline is not None else 'no'} baseline")
 
 
-@check("ex06_pg", "ppo_clipped_loss", "loss = -mean min(rho A, clip(rho, 1 - eps, 1 + eps) A)")
+@check("ex09_pg", "ppo_clipped_loss", "loss = -mean min(rho A, clip(rho, 1 - eps, 1 + eps) A)")
 def check_ppo_by_hand(f):
     cases = [(1.5, 1.0, -1.2, "rho=1.5, A=+1: the gain is capped at 1 + eps"),
              (0.5, 1.0, -0.5, "rho=0.5, A=+1: a worse ratio is not clipped"),
@@ -612,7 +612,7 @@ def check_ppo_by_hand(f):
     expect_close(f(rho, adv, 0.2), np.mean([c[2] for c in cases]), "all five tokens at once (the mean)")
 
 
-@check("ex06_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.lm.losses.ppo_policy_loss")
+@check("ex09_pg", "ppo_clipped_loss", "the token-mean policy loss of rlcore.lm.losses.ppo_policy_loss")
 def check_ppo_matches_rlcore(f):
     rng = np.random.default_rng(14)
     ratio, adv = np.exp(rng.normal(scale=0.3, size=50)), rng.normal(size=50)
@@ -622,7 +622,7 @@ def check_ppo_matches_rlcore(f):
         expect_close(f(ratio, adv, eps), float(expected), f"50 random tokens, eps={eps}")
 
 
-@check("ex06_pg", "kl_penalised_rewards", "r~_t = r_t - kl_coef (log pi - log pi_ref) on real tokens, 0 on padding")
+@check("ex09_pg", "kl_penalised_rewards", "r~_t = r_t - kl_coef (log pi - log pi_ref) on real tokens, 0 on padding")
 def check_kl_rewards_by_hand(f):
     task = np.array([[0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
     logp = np.array([[-1.0, -2.0, -0.5], [-1.0, -1.0, -7.0]])
@@ -633,7 +633,7 @@ def check_kl_rewards_by_hand(f):
     expect_close(f(task, logp, ref, mask, 0.0), task * mask, "kl_coef=0 (the task rewards)")
 
 
-@check("ex06_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.lm.ppo.collect)")
+@check("ex09_pg", "kl_penalised_rewards", "the rewards rlcore's PPO feeds to GAE (rlcore.lm.ppo.collect)")
 def check_kl_rewards_match_rlcore(f):
     env = CharLanguageEnv("ab", 4, delayed_reward=target_match("ab"))
     model = CharLM("ab", embed_dim=8, hidden_dim=8, seed=0)
@@ -645,8 +645,8 @@ def check_kl_rewards_match_rlcore(f):
         expect_close(got, batch.rewards.numpy(), f"16 sampled texts of a tiny model, kl_coef={kl_coef}", atol=1e-5)
 
 
-# --------------------------------------------------------------------------- ex08: RLHF and direct alignment
-@check("ex08_rlhf", "bradley_terry_loss", "-mean log sigmoid(r_c - r_r), computed without overflow")
+# --------------------------------------------------------------------------- ex11: RLHF and direct alignment
+@check("ex11_rlhf", "bradley_terry_loss", "-mean log sigmoid(r_c - r_r), computed without overflow")
 def check_bt_by_hand(f):
     expect_close(f(np.zeros(3), np.zeros(3)), math.log(2), "equal scores: log 2")
     expect_close(f(np.array([2.0, -1.0]), np.array([0.0, 1.0])),
@@ -658,7 +658,7 @@ def check_bt_by_hand(f):
                  "40 random pairs against rlcore.rlhf.bradley_terry_loss")
 
 
-@check("ex08_rlhf", "dpo_loss", "-mean log sigmoid(beta h), h the difference of the two log-ratios")
+@check("ex11_rlhf", "dpo_loss", "-mean log sigmoid(beta h), h the difference of the two log-ratios")
 def check_dpo_by_hand(f):
     z = np.zeros(2)
     expect_close(f(np.array([-1.0, -3.0]), np.array([-2.0, -1.0]), np.array([-1.0, -3.0]), np.array([-2.0, -1.0]),
@@ -672,7 +672,7 @@ def check_dpo_by_hand(f):
         expect_close(f(a, b, c, d, beta), float(want), f"30 random pairs against rlcore.rlhf.dpo_loss, beta={beta}")
 
 
-@check("ex08_rlhf", "group_advantages", "(r - group mean) / (group sample std + 1e-4), group by group")
+@check("ex11_rlhf", "group_advantages", "(r - group mean) / (group sample std + 1e-4), group by group")
 def check_group_advantages(f):
     s = math.sqrt(1 / 3)
     a = 0.5 / (s + 1e-4)
@@ -683,7 +683,7 @@ def check_group_advantages(f):
     expect_close(f(r, 3), want.numpy(), "12 random rewards in groups of 3, against rlcore.rlhf.group_advantages")
 
 
-@check("ex08_rlhf", "kl_estimators", "log r = ref - logp; k1 = -log r, k2 = (log r)^2 / 2, k3 = r - 1 - log r")
+@check("ex11_rlhf", "kl_estimators", "log r = ref - logp; k1 = -log r, k2 = (log r)^2 / 2, k3 = r - 1 - log r")
 def check_kl_estimators(f):
     logp, ref = np.array([-1.0, -2.0, -0.5]), np.array([-1.5, -1.0, -0.5])
     k1, k2, k3 = f(logp, ref)
@@ -697,7 +697,7 @@ def check_kl_estimators(f):
                      f"{est} on 20 random pairs, against rlcore.lm.kl_estimate")
 
 
-@check("ex08_rlhf", "tilted_optimum", "pi* proportional to pi_ref exp(r / beta); J* = beta log Z")
+@check("ex11_rlhf", "tilted_optimum", "pi* proportional to pi_ref exp(r / beta); J* = beta log Z")
 def check_tilted_optimum(f):
     pi, value = f(np.array([0.75, 0.25]), np.array([0.0, 1.0]), 1.0)
     z = 0.75 + 0.25 * math.e
@@ -863,8 +863,8 @@ def test_every_exercise_function_is_checked(module: str) -> None:
 # Plausible wrong answers. Each must be caught by at least one check of its function, with a Mismatch.
 def _mutants() -> dict[str, list[tuple[str, Callable]]]:
     sol = {m: load_exercise_module(SOLUTION_DIR, m) for m in MODULES}
-    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex12_healthcare"]
-    ex5, ex6, ex8 = sol["ex05_language"], sol["ex06_pg"], sol["ex08_rlhf"]
+    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex15_healthcare"]
+    ex5, ex6, ex8 = sol["ex08_language"], sol["ex09_pg"], sol["ex11_rlhf"]
 
     def gauss_seidel_sweep(P, R, gamma, pi, V):
         V = np.array(V, dtype=float)
@@ -921,61 +921,61 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
                                     ex4.gae_advantages(r, v, lv, g, lam, False)),
                                    ("no lambda", lambda r, v, lv, g, lam, te:
                                     ex4.gae_advantages(r, v, lv, g, 1.0, te))],
-        "ex12_healthcare.weighted_importance_sampling": [
+        "ex15_healthcare.weighted_importance_sampling": [
             ("ordinary IS (divides by N)", lambda r, p, m, g: float(
                 np.mean(np.prod(np.asarray(p) / m, axis=1) * (np.asarray(r) @ g ** np.arange(np.shape(r)[1]))))),
             ("no discount", lambda r, p, m, g: ex7.weighted_importance_sampling(r, p, m, 1.0)),
             ("sums the ratios", wis_summed_ratios)],
-        "ex12_healthcare.effective_sample_size": [
+        "ex15_healthcare.effective_sample_size": [
             ("inverted", lambda w: float(np.sum(np.square(w)) / max(np.sum(w) ** 2, 1e-300))),
             ("counts the episodes", lambda w: float(len(w)))],
-        "ex08_rlhf.bradley_terry_loss": [
+        "ex11_rlhf.bradley_terry_loss": [
             ("sign flipped", lambda rc, rr: ex8.bradley_terry_loss(rr, rc)),
             ("overflows", lambda rc, rr: float(np.mean(np.log(1 + np.exp(-(np.asarray(rc) - rr))))))],
-        "ex08_rlhf.dpo_loss": [
+        "ex11_rlhf.dpo_loss": [
             ("reference ignored", lambda a, b, c, d, beta: ex8.dpo_loss(a, b, 0 * c, 0 * d, beta)),
             ("beta left out", lambda a, b, c, d, beta: ex8.dpo_loss(a, b, c, d, 1.0))],
-        "ex08_rlhf.group_advantages": [
+        "ex11_rlhf.group_advantages": [
             ("population std", population_std_advantages),
             ("batch mean", lambda r, g: (np.asarray(r) - np.mean(r)) / (np.std(r, ddof=1) + 1e-4))],
-        "ex08_rlhf.kl_estimators": [
+        "ex11_rlhf.kl_estimators": [
             ("log-ratio the wrong way", lambda lp, rp: ex8.kl_estimators(rp, lp)),
             ("k3 without the control variate", lambda lp, rp: (*ex8.kl_estimators(lp, rp)[:2],
                                                                ex8.kl_estimators(lp, rp)[0]))],
-        "ex08_rlhf.tilted_optimum": [
+        "ex11_rlhf.tilted_optimum": [
             ("reference ignored", lambda ref, r, beta: ex8.tilted_optimum(np.ones(len(ref)) / len(ref), r, beta)),
             ("multiplied by beta", lambda ref, r, beta: ex8.tilted_optimum(ref, np.asarray(r) * beta ** 2, beta))],
-        "ex12_healthcare.masked_greedy_policy": [
+        "ex15_healthcare.masked_greedy_policy": [
             ("ignores the mask", lambda Q, mask: np.asarray(Q).argmax(axis=1)),
             ("masks with 0 instead of -inf", lambda Q, mask: np.where(mask, Q, 0.0).argmax(axis=1))],
-        "ex05_language.token_returns": [
+        "ex08_language.token_returns": [
             ("no discount", lambda imm, R, g: ex5.token_returns(imm, R, 1.0)),
             ("immediate rewards ignored", lambda imm, R, g: ex5.token_returns(np.zeros(len(imm)), R, g)),
             ("delayed reward on the first token", lambda imm, R, g: ex5.token_returns(imm, 0.0, g)
              + R * g ** np.arange(len(imm)) * (np.arange(len(imm)) == 0))],
-        "ex05_language.prefix_state_count": [
+        "ex08_language.prefix_state_count": [
             ("forgets the empty prefix", lambda n, T, w=None: ex5.prefix_state_count(n, T, w) - 1),
             ("ignores the window", lambda n, T, w=None: ex5.prefix_state_count(n, T)),
             ("counts full-length texts only", lambda n, T, w=None: n ** (T if w is None else min(w, T))),
             ("float arithmetic", lambda n, T, w=None: float(sum(float(n) ** t for t in range(
                 (T if w is None else min(w, T)) + 1))))],
-        "ex05_language.top_p_probs": [
+        "ex08_language.top_p_probs": [
             ("not renormalised", lambda pr, p: ex5.top_p_probs(pr, p) * np.asarray(pr)[
                 ex5.top_p_probs(pr, p) > 0].sum()),
             ("mass up to and including the token", lambda pr, p: _nucleus_including(pr, p))],
-        "ex06_pg.reinforce_loss": [
+        "ex09_pg.reinforce_loss": [
             ("baseline ignored", lambda lp, G, b, m: ex6.reinforce_loss(lp, G, None, m)),
             ("token mean instead of per-text sum", lambda lp, G, b, m: ex6.reinforce_loss(lp, G, b, m)
              * m.shape[0] / m.sum()),
             ("returns not detached", lambda lp, G, b, m: torch.where(m, -lp * (G - (0 if b is None else b)), 0.0)
              .sum(-1).mean()),
             ("padding not masked", lambda lp, G, b, m: ex6.reinforce_loss(lp, G, b, torch.ones_like(m)))],
-        "ex06_pg.ppo_clipped_loss": [
+        "ex09_pg.ppo_clipped_loss": [
             ("max instead of min", lambda r, a, e: -float(np.mean(np.maximum(r * a, np.clip(r, 1 - e, 1 + e) * a)))),
             ("no clipping", lambda r, a, e: -float(np.mean(np.asarray(r) * a))),
             ("clipped term only", lambda r, a, e: -float(np.mean(np.clip(r, 1 - e, 1 + e) * a))),
             ("objective instead of loss", lambda r, a, e: -ex6.ppo_clipped_loss(r, a, e))],
-        "ex06_pg.kl_penalised_rewards": [
+        "ex09_pg.kl_penalised_rewards": [
             ("toll with the wrong sign", lambda r, lp, ref, m, b: ex6.kl_penalised_rewards(r, ref, lp, m, b)),
             ("padding not zeroed", lambda r, lp, ref, m, b: np.asarray(r) - b * (np.asarray(lp) - ref)),
             ("toll only on the last token", lambda r, lp, ref, m, b: ex6.kl_penalised_rewards(

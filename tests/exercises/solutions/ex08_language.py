@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex05_language.py (book chapter 3, the language MDP)."""
+"""Reference solutions for notebooks/exercises/ex08_language.py (book chapter 3, the language MDP)."""
 
 from __future__ import annotations
 

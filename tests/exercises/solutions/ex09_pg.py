@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex06_pg.py (book chapters 3-4, REINFORCE and PPO)."""
+"""Reference solutions for notebooks/exercises/ex09_pg.py (book chapters 3-4, REINFORCE and PPO)."""
 
 from __future__ import annotations
 

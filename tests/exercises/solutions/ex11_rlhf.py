@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex08_rlhf.py (book chapter 4, RLHF and direct alignment)."""
+"""Reference solutions for notebooks/exercises/ex11_rlhf.py (book chapter 4, RLHF and direct alignment)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex09_practical.py (book chapter 6, practical considerations)."""
+"""Reference solutions for notebooks/exercises/ex12_practical.py (book chapter 6, practical considerations)."""
 
 from __future__ import annotations
 
