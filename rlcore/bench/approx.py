@@ -145,8 +145,8 @@ def compare(algo: str, config: Any, seeds: tuple[int, ...] = (0, 1, 2)) -> Bench
                          for s, a, b, ga, gb in zip(seeds, ours, theirs, g_ours, g_sb3))
     solved = sum(r.solved_at(SOLVED, WINDOW) is not None or g >= SOLVED for r, g in zip(ours, g_ours))
     return BenchResult(f"{algo.upper()} on {ENV_ID} to mean return {SOLVED:g} (last {WINDOW} episodes)",
-                       t_ours, t_sb3, t_sb3 / t_ours if both else None, "rlcore solves most seeds (training or greedy)",
-                       solved * 2 > len(seeds),
+                       t_ours, t_sb3 if both else None, t_sb3 / t_ours if both else None,
+                       "rlcore solves most seeds (training or greedy)", solved * 2 > len(seeds),
                        f"episodes rlcore/SB3 {ep_ratio:.2f}x (median of {len(both)} seeds both solved); {per_seed}")
 
 
