@@ -12,8 +12,8 @@ advantage actor-critic). Importing this package imports torch.
 from rlcore.approx.a2c import a2c, a2c_loss, collect_rollout
 from rlcore.approx.a2c_config import A2CConfig, vector_env
 from rlcore.approx.baird import Baird, BairdResult, baird_features, projected_bellman_error, value_error
-from rlcore.approx.common import ControlResult, mlp, moving_average
-from rlcore.approx.dqn import dqn, dqn_loss, greedy_returns
+from rlcore.approx.common import ControlResult, greedy_returns, mlp, moving_average
+from rlcore.approx.dqn import dqn, dqn_loss
 from rlcore.approx.dqn_config import DQNConfig
 from rlcore.approx.linear import PredictionResult, TiledQ, semi_gradient_sarsa, semi_gradient_td0
 from rlcore.approx.off_policy_td import (

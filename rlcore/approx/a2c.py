@@ -49,6 +49,7 @@ from tqdm.auto import tqdm
 from rlcore.approx.a2c_config import A2CConfig, vector_env
 from rlcore.approx.common import ControlResult, mlp
 from rlcore.core.returns import gae
+from rlcore.core.validation import check_nonnegative_int
 
 __all__ = ["A2CConfig", "Rollout", "vector_env", "collect_rollout", "a2c_loss", "a2c"]
 
@@ -181,15 +182,14 @@ def a2c(env: Any, config: A2CConfig | None = None, seed: int = 0, device: str | 
     cfg = A2CConfig() if config is None else config
     if not isinstance(cfg, A2CConfig):
         raise TypeError(f"config must be an A2CConfig or None, got {type(config).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_nonnegative_int(seed, "seed")
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
     envs, made = vector_env(env, cfg.n_envs)
     try:
-        return _train(envs, cfg, int(seed), device, progress)
+        return _train(envs, cfg, seed, device, progress)
     finally:
         if made:
             envs.close()

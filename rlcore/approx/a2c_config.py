@@ -20,28 +20,12 @@ from typing import Any
 
 import gymnasium as gym
 
-from rlcore.approx.common import ACTIVATIONS
-from rlcore.core.validation import check_positive_int, check_unit_interval
+from rlcore.approx.common import check_control_spaces, check_network
+from rlcore.core.validation import check_flag, check_positive_int, check_real, check_unit_interval
 
 __all__ = ["A2CConfig", "vector_env"]
 
 SAME_STEP = gym.vector.AutoresetMode.SAME_STEP
-
-
-def _real(value: Any, name: str, low: float = 0.0, open_low: bool = False, none: bool = False) -> None:
-    """``value`` must be a finite real ``>= low`` (``> low`` when ``open_low``; ``None`` passes when ``none``)."""
-    if none and value is None:
-        return
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
-        and (value > low if open_low else value >= low)
-    if not ok:
-        span = f"> {low:g}" if open_low else f">= {low:g}"
-        raise ValueError(f"{name} must be a finite number {span}{' or None' if none else ''}, got {value!r}")
-
-
-def _flag(value: Any, name: str) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -100,22 +84,14 @@ class A2CConfig:
         for f in ("gamma", "gae_lambda"):
             check_unit_interval(getattr(self, f), f"{name}.{f}")
         for f in ("learning_rate", "rms_prop_eps"):
-            _real(getattr(self, f), f"{name}.{f}", open_low=True)
+            check_real(getattr(self, f), f"{name}.{f}", open_low=True)
         for f in ("ent_coef", "vf_coef"):
-            _real(getattr(self, f), f"{name}.{f}")
-        _real(self.max_grad_norm, f"{name}.max_grad_norm", open_low=True, none=True)
-        _real(self.stop_return, f"{name}.stop_return", low=-math.inf, open_low=True, none=True)
+            check_real(getattr(self, f), f"{name}.{f}")
+        check_real(self.max_grad_norm, f"{name}.max_grad_norm", open_low=True, none=True)
+        check_real(self.stop_return, f"{name}.stop_return", low=-math.inf, open_low=True, none=True)
         for f in ("normalize_advantage", "use_rms_prop"):
-            _flag(getattr(self, f), f"{name}.{f}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"{name}.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        hs = self.hidden_sizes
-        if isinstance(hs, (str, bytes)) or not hasattr(hs, "__iter__"):
-            raise ValueError(f"{name}.hidden_sizes must be a sequence of positive integers, got {hs!r}")
-        hs = tuple(hs)
-        for i, n in enumerate(hs):
-            check_positive_int(n, f"{name}.hidden_sizes[{i}]")
-        object.__setattr__(self, "hidden_sizes", tuple(int(n) for n in hs))
+            check_flag(getattr(self, f), f"{name}.{f}")
+        object.__setattr__(self, "hidden_sizes", check_network(self.hidden_sizes, self.activation, name))
         if self.normalize_advantage and self.n_envs * self.n_steps < 2:
             raise ValueError(f"{name}.normalize_advantage needs at least 2 transitions per update, got "
                              f"n_envs * n_steps = {self.n_envs * self.n_steps}")
@@ -157,12 +133,12 @@ def vector_env(env: Any, n_envs: int) -> tuple[gym.vector.VectorEnv, bool]:
     else:
         raise TypeError("env must be an environment id, an EnvSpec, a gym.Env, a function returning one, or a "
                         f"gym.vector.VectorEnv, got {type(env).__name__}")
-    act, obs = venv.single_action_space, venv.single_observation_space
-    if not isinstance(act, gym.spaces.Discrete) or not isinstance(obs, gym.spaces.Box):
+    try:
+        check_control_spaces(venv.single_action_space, venv.single_observation_space)
+    except TypeError:
         if made:
             venv.close()
-        raise TypeError("env must have a Discrete action space and a Box observation space, got "
-                        f"{type(act).__name__} and {type(obs).__name__}")
+        raise
     return venv, made
 
 

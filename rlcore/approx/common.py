@@ -2,7 +2,11 @@
 
 Book: *Sequential decision making*, "From tables to networks".
 
-Every learner in `rlcore.approx` returns a [`ControlResult`][rlcore.approx.common.ControlResult]:
+[`make_env`][rlcore.approx.common.make_env] and
+[`check_control_spaces`][rlcore.approx.common.check_control_spaces] accept the tasks the
+network learners handle, [`greedy_returns`][rlcore.approx.common.greedy_returns] scores any
+network that ranks actions (a Q-network or an actor), and every control learner returns a
+[`ControlResult`][rlcore.approx.common.ControlResult]:
 the undiscounted return and length of every finished episode, with the
 number of environment steps taken when it finished, so learning curves can
 be drawn against episodes or against steps, and two learners can be compared
@@ -14,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_nonnegative_int, check_positive_int
 
-__all__ = ["ACTIVATIONS", "mlp", "ControlResult", "moving_average"]
+__all__ = ["ACTIVATIONS", "mlp", "check_network", "check_control_spaces", "make_env", "greedy_returns",
+           "ControlResult", "moving_average"]
 
 ACTIVATIONS = ("tanh", "relu")
 
@@ -55,6 +61,76 @@ def mlp(sizes: tuple[int, ...] | list[int], activation: str = "tanh", seed: int 
     if device is not None or dtype is not None:
         net.to(device=device, dtype=dtype)
     return net
+
+
+def check_network(hidden_sizes: Any, activation: Any, name: str) -> tuple[int, ...]:
+    """A config's ``hidden_sizes`` as a tuple of ints ``>= 1``, after checking that ``activation`` is known."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{name}.activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if isinstance(hidden_sizes, (str, bytes)) or not hasattr(hidden_sizes, "__iter__"):
+        raise ValueError(f"{name}.hidden_sizes must be a sequence of positive integers, got {hidden_sizes!r}")
+    return tuple(check_positive_int(n, f"{name}.hidden_sizes[{i}]") for i, n in enumerate(tuple(hidden_sizes)))
+
+
+def check_control_spaces(action_space: Any, observation_space: Any) -> None:
+    """The spaces the network learners handle: ``Discrete`` actions, ``Box`` observations (else ``TypeError``)."""
+    if not isinstance(action_space, gym.spaces.Discrete) or not isinstance(observation_space, gym.spaces.Box):
+        raise TypeError("env must have a Discrete action space and a Box observation space, got "
+                        f"{type(action_space).__name__} and {type(observation_space).__name__}")
+
+
+def make_env(env: Any) -> tuple[gym.Env, bool]:
+    """``(env, made here)``: ``gym.make(env)`` for an id string, else ``env`` itself.
+
+    Raises ``TypeError`` unless the environment has a ``Box`` observation space
+    and a ``Discrete`` action space.
+    """
+    made = isinstance(env, str)
+    if made:
+        env = gym.make(env)
+    elif not isinstance(env, gym.Env):
+        raise TypeError(f"env must be a gymnasium environment id (e.g. 'CartPole-v1') or a gym.Env, "
+                        f"got {type(env).__name__}")
+    try:
+        check_control_spaces(env.action_space, env.observation_space)
+    except TypeError:
+        if made:
+            env.close()
+        raise
+    return env, made
+
+
+def greedy_returns(env: Any, q_network: Any, n_episodes: int = 10, seed: int = 0, device: Any = "cpu") -> np.ndarray:
+    """Undiscounted returns of ``n_episodes`` episodes acting greedily, ``a = argmax_a Q(s, a)``.
+
+    Episode ``i`` starts from ``env.reset(seed=seed + i)``, so the same seed
+    gives the same starts; episodes end at termination or truncation. ``q_network``
+    is any torch module scoring the actions: a Q-network, or an actor's logits.
+    """
+    import torch
+
+    n_episodes = check_positive_int(n_episodes, "n_episodes")
+    seed = check_nonnegative_int(seed, "seed")
+    if not isinstance(q_network, torch.nn.Module):
+        raise TypeError(f"q_network must be a torch nn.Module, got {type(q_network).__name__}")
+    env, made = make_env(env)
+    device = torch.device(device)
+    out = np.zeros(n_episodes)
+    try:
+        for i in range(n_episodes):
+            obs, _ = env.reset(seed=seed + i)
+            done = False
+            while not done:
+                with torch.no_grad():
+                    x = torch.as_tensor(np.asarray(obs, np.float32).reshape(-1), device=device)
+                    a = int(q_network(x).argmax())
+                obs, r, terminated, truncated, _ = env.step(a)
+                out[i] += float(r)
+                done = terminated or truncated
+    finally:
+        if made:
+            env.close()
+    return out
 
 
 def moving_average(x: Any, window: int) -> np.ndarray:

@@ -46,35 +46,14 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from rlcore.approx.common import ControlResult, mlp
+from rlcore.approx.common import ControlResult, greedy_returns, make_env, mlp
 from rlcore.approx.dqn_config import DQNConfig
 from rlcore.approx.replay import ReplayBatch, ReplayBuffer
 from rlcore.core.exploration import EpsilonGreedy, constant, linear_decay
 from rlcore.core.returns import td_target
-from rlcore.core.validation import check_positive_int, check_unit_interval
+from rlcore.core.validation import check_flag, check_nonnegative_int, check_unit_interval
 
 __all__ = ["DQNConfig", "make_env", "epsilon_schedule", "dqn_loss", "dqn", "greedy_returns"]
-
-
-def make_env(env: Any) -> tuple[gym.Env, bool]:
-    """``(env, made here)``: ``gym.make(env)`` for an id string, else ``env`` itself.
-
-    Raises ``TypeError`` unless the environment has a ``Box`` observation space
-    and a ``Discrete`` action space.
-    """
-    made = isinstance(env, str)
-    if made:
-        env = gym.make(env)
-    elif not isinstance(env, gym.Env):
-        raise TypeError(f"env must be a gymnasium environment id (e.g. 'CartPole-v1') or a gym.Env, "
-                        f"got {type(env).__name__}")
-    act, obs = env.action_space, env.observation_space
-    if not isinstance(act, gym.spaces.Discrete) or not isinstance(obs, gym.spaces.Box):
-        if made:
-            env.close()
-        raise TypeError("env must have a Discrete action space and a Box observation space, got "
-                        f"{type(act).__name__} and {type(obs).__name__}")
-    return env, made
 
 
 def epsilon_schedule(config: DQNConfig) -> Any:
@@ -136,12 +115,6 @@ def _clip_grad_norm(params: list[nn.Parameter], max_norm: float | None) -> float
     return norm
 
 
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 def dqn(env: Any, config: DQNConfig | None = None, seed: int = 0, device: str | torch.device = "cpu",
         progress: bool = False) -> ControlResult:
     """Train a Q-network by DQN for ``total_timesteps`` environment steps (or until ``stop_return``).
@@ -179,9 +152,8 @@ def dqn(env: Any, config: DQNConfig | None = None, seed: int = 0, device: str | 
     cfg = DQNConfig() if config is None else config
     if not isinstance(cfg, DQNConfig):
         raise TypeError(f"config must be a DQNConfig or None, got {type(config).__name__}")
-    seed = _check_seed(seed)
-    if not isinstance(progress, bool):
-        raise ValueError(f"progress must be True or False, got {progress!r}")
+    seed = check_nonnegative_int(seed, "seed")
+    check_flag(progress, "progress")
     device = torch.device(device)
     env, made = make_env(env)
     try:
@@ -267,34 +239,3 @@ def _train(env: gym.Env, cfg: DQNConfig, seed: int, device: torch.device, progre
     info["steps_per_second"] = np.asarray(steps / seconds if seconds > 0 else np.nan)
     return ControlResult(np.asarray(returns, float), np.asarray(lengths, np.int64), np.asarray(end_steps, np.int64),
                          steps, model=q, info=info, episode_end_times=np.asarray(end_times, float))
-
-
-def greedy_returns(env: Any, q_network: nn.Module, n_episodes: int = 10, seed: int = 0,
-                   device: str | torch.device = "cpu") -> np.ndarray:
-    """Undiscounted returns of ``n_episodes`` episodes acting greedily, ``a = argmax_a Q(s, a)``.
-
-    Episode ``i`` starts from ``env.reset(seed=seed + i)``, so the same seed
-    gives the same starts; episodes end at termination or truncation.
-    """
-    n_episodes = check_positive_int(n_episodes, "n_episodes")
-    seed = _check_seed(seed)
-    if not isinstance(q_network, nn.Module):
-        raise TypeError(f"q_network must be a torch nn.Module, got {type(q_network).__name__}")
-    env, made = make_env(env)
-    device = torch.device(device)
-    out = np.zeros(n_episodes)
-    try:
-        for i in range(n_episodes):
-            obs, _ = env.reset(seed=seed + i)
-            done = False
-            while not done:
-                with torch.no_grad():
-                    x = torch.as_tensor(np.asarray(obs, np.float32).reshape(-1), device=device)
-                    a = int(q_network(x).argmax())
-                obs, r, terminated, truncated, _ = env.step(a)
-                out[i] += float(r)
-                done = terminated or truncated
-    finally:
-        if made:
-            env.close()
-    return out

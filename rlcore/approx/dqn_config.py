@@ -14,25 +14,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
-from rlcore.core.validation import check_positive_int, check_unit_interval
+from rlcore.approx.common import check_network
+from rlcore.core.validation import (
+    check_flag,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_unit_interval,
+)
 
 __all__ = ["DQNConfig"]
-
-ACTIVATIONS = ("tanh", "relu")
-
-
-def _real(value: Any, name: str, low: float = 0.0, open_low: bool = False, none: bool = False) -> None:
-    """``value`` must be a finite real ``>= low`` (``> low`` when ``open_low``; ``None`` passes when ``none``)."""
-    if none and value is None:
-        return
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
-        and (value > low if open_low else value >= low)
-    if not ok:
-        span = f"> {low:g}" if open_low else f">= {low:g}"
-        raise ValueError(f"{name} must be a finite number {span}{' or None' if none else ''}, got {value!r}")
-
 
 @dataclass(frozen=True)
 class DQNConfig:
@@ -89,26 +81,15 @@ class DQNConfig:
         for f in ("buffer_size", "batch_size", "train_freq", "gradient_steps", "target_update_interval",
                   "total_timesteps", "stop_window"):
             check_positive_int(getattr(self, f), f"{name}.{f}")
-        ls = self.learning_starts
-        if isinstance(ls, bool) or not isinstance(ls, int) or ls < 0:
-            raise ValueError(f"{name}.learning_starts must be a non-negative integer, got {ls!r}")
+        check_nonnegative_int(self.learning_starts, f"{name}.learning_starts")
         for f in ("gamma", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps"):
             check_unit_interval(getattr(self, f), f"{name}.{f}")
-        _real(self.learning_rate, f"{name}.learning_rate", open_low=True)
-        _real(self.max_grad_norm, f"{name}.max_grad_norm", open_low=True, none=True)
-        _real(self.stop_return, f"{name}.stop_return", low=-math.inf, open_low=True, none=True)
+        check_real(self.learning_rate, f"{name}.learning_rate", open_low=True)
+        check_real(self.max_grad_norm, f"{name}.max_grad_norm", open_low=True, none=True)
+        check_real(self.stop_return, f"{name}.stop_return", low=-math.inf, open_low=True, none=True)
         for f in ("target_network", "replay"):
-            if not isinstance(getattr(self, f), bool):
-                raise ValueError(f"{name}.{f} must be True or False, got {getattr(self, f)!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"{name}.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        hs = self.hidden_sizes
-        if isinstance(hs, (str, bytes)) or not hasattr(hs, "__iter__"):
-            raise ValueError(f"{name}.hidden_sizes must be a sequence of positive integers, got {hs!r}")
-        hs = tuple(hs)
-        for i, n in enumerate(hs):
-            check_positive_int(n, f"{name}.hidden_sizes[{i}]")
-        object.__setattr__(self, "hidden_sizes", tuple(int(n) for n in hs))
+            check_flag(getattr(self, f), f"{name}.{f}")
+        object.__setattr__(self, "hidden_sizes", check_network(self.hidden_sizes, self.activation, name))
         if self.replay and self.batch_size > self.buffer_size:
             raise ValueError(f"{name}.batch_size ({self.batch_size}) must not exceed buffer_size "
                              f"({self.buffer_size})")

@@ -22,7 +22,6 @@ second weight vector ``v`` learned by least mean squares on a faster time scale 
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -31,23 +30,13 @@ from tqdm.auto import tqdm
 
 from rlcore.approx.baird import N_STATES, Baird, BairdResult, _problem
 from rlcore.core.returns import td_target
-from rlcore.core.validation import check_positive_int, check_probability_vector
+from rlcore.core.validation import check_nonnegative_int, check_positive_int, check_probability_vector, check_real
 
 __all__ = ["off_policy_semi_gradient_td", "on_policy_semi_gradient_td", "semi_gradient_dp", "tdc", "expected_tdc"]
 
 
-def _step_size(value: Any, name: str) -> float:
-    """A finite float ``> 0``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 def _rng(seed: Any) -> np.random.Generator:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(check_nonnegative_int(seed, "seed", none=True))
 
 
 # ---------------------------------------------------------------- semi-gradient learners
@@ -88,7 +77,7 @@ def on_policy_semi_gradient_td(n_steps: int = 1000, alpha: float = 0.01, seed: i
 
 def _semi_gradient_td(n_steps, alpha, seed, problem: Baird, progress: bool, method: str) -> BairdResult:
     n_steps = check_positive_int(n_steps, "n_steps")
-    alpha = _step_size(alpha, "alpha")
+    alpha = check_real(alpha, "alpha", open_low=True)
     states, actions = problem.sample(n_steps, _rng(seed))
     X, gamma, rho = problem.X, problem.gamma, problem.rho[actions]
     W = np.empty((n_steps + 1, problem.n_features))
@@ -114,7 +103,7 @@ def semi_gradient_dp(n_sweeps: int = 1000, alpha: float = 0.01, *, problem: Bair
     """
     problem = _problem(problem)
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
-    alpha = _step_size(alpha, "alpha")
+    alpha = check_real(alpha, "alpha", open_low=True)
     mu = problem.mu if mu is None else check_probability_vector(mu, N_STATES, "mu")
     X = problem.X
     M = X.T @ np.diag(mu) @ (problem.gamma * problem.P_target - np.eye(N_STATES)) @ X
@@ -143,7 +132,7 @@ def tdc(n_steps: int = 1000, alpha: float = 0.005, beta: float = 0.05, seed: int
     """
     problem = _problem(problem)
     n_steps = check_positive_int(n_steps, "n_steps")
-    alpha, beta = _step_size(alpha, "alpha"), _step_size(beta, "beta")
+    alpha, beta = check_real(alpha, "alpha", open_low=True), check_real(beta, "beta", open_low=True)
     states, actions = problem.sample(n_steps, _rng(seed))
     X, gamma, rho = problem.X, problem.gamma, problem.rho[actions]
     d = problem.n_features
@@ -173,7 +162,7 @@ def expected_tdc(n_sweeps: int = 1000, alpha: float = 0.005, beta: float = 0.05,
     """
     problem = _problem(problem)
     n_sweeps = check_positive_int(n_sweeps, "n_sweeps")
-    alpha, beta = _step_size(alpha, "alpha"), _step_size(beta, "beta")
+    alpha, beta = check_real(alpha, "alpha", open_low=True), check_real(beta, "beta", open_low=True)
     mu = problem.mu if mu is None else check_probability_vector(mu, N_STATES, "mu")
     X, P, D = problem.X, problem.P_target, np.diag(mu)
     XtD = X.T @ D

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_flag, check_positive_int
 
 __all__ = ["ReplayBatch", "ReplayBuffer"]
 
@@ -152,8 +152,7 @@ class ReplayBuffer:
         batch_size = check_positive_int(batch_size, "batch_size")
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
-        if not isinstance(replace, bool):
-            raise ValueError(f"replace must be True or False, got {replace!r}")
+        check_flag(replace, "replace")
         if self.size == 0:
             raise ValueError("sample: the buffer is empty; add transitions first")
         if not replace and batch_size > self.size:

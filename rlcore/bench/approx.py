@@ -28,8 +28,8 @@ import numpy as np
 import torch
 
 from rlcore.approx.a2c import A2CConfig, a2c
-from rlcore.approx.common import ControlResult
-from rlcore.approx.dqn import DQNConfig, dqn, greedy_returns
+from rlcore.approx.common import ControlResult, greedy_returns
+from rlcore.approx.dqn import DQNConfig, dqn
 from rlcore.bench.tabular import BenchResult
 
 __all__ = ["SOLVED", "WINDOW", "sb3_run", "greedy_score", "compare", "run_approx"]
@@ -100,7 +100,10 @@ def _ours(algo: str, config: Any, seed: int) -> ControlResult:
 
 
 class _SB3Greedy(torch.nn.Module):
-    """SB3's deterministic action as a one-hot score vector, so [`greedy_returns`][] can run it."""
+    """SB3's deterministic action as a one-hot score vector.
+
+    [`greedy_returns`][rlcore.approx.common.greedy_returns] can then run it like a Q-network.
+    """
 
     def __init__(self, model: Any, n_actions: int):
         super().__init__()

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_unit_interval", "check_positive_int", "check_probability_vector", "check_successor_arrays",
-           "terminal_mask", "as_names", "check_mask"]
+__all__ = ["check_unit_interval", "check_positive_int", "check_nonnegative_int", "check_real", "check_flag",
+           "check_probability_vector", "check_successor_arrays", "terminal_mask", "as_names", "check_mask"]
 
 PROB_ATOL = 1e-6
 """How far from 1 a probability vector may sum (rounding of hand-written models)."""
@@ -37,6 +37,34 @@ def check_positive_int(value: Any, name: str, none: bool = False) -> int | None:
             or int(value) != value or value < 1:
         raise ValueError(f"{name} must be a positive integer{' or None' if none else ''}, got {value!r}")
     return int(value)
+
+
+def check_nonnegative_int(value: Any, name: str, none: bool = False) -> int | None:
+    """``value`` as an ``int >= 0`` (``None`` passes when ``none``); floats and booleans are refused (seeds, counts)."""
+    if none and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer{' or None' if none else ''}, got {value!r}")
+    return int(value)
+
+
+def check_real(value: Any, name: str, low: float = 0.0, open_low: bool = False, none: bool = False) -> float | None:
+    """``value`` as a finite float ``>= low`` (``> low`` when ``open_low``; ``None`` passes when ``none``)."""
+    if none and value is None:
+        return None
+    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating)) \
+        and math.isfinite(value) and (value > low if open_low else value >= low)
+    if not ok:
+        span = f"> {low:g}" if open_low else f">= {low:g}"
+        raise ValueError(f"{name} must be a finite number {span}{' or None' if none else ''}, got {value!r}")
+    return float(value)
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """``value`` if it is ``True`` or ``False`` (``1``, ``"yes"`` and ``None`` are refused)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
 
 
 def check_probability_vector(p: Any, n: int, name: str = "initial") -> np.ndarray:
