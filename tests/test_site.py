@@ -404,3 +404,33 @@ def test_api_reference_pages_show_the_documented_signatures(site_dir):
                 assert not missing, f"{path}: parameters {missing} missing from the rendered signature"
             contents = html[start:html.find('<div class="doc doc-object', start + 1)]
             assert '<div class="doc doc-contents' in contents and "<p>" in contents, f"{path}: docstring not rendered"
+
+
+def _study_pages_hook():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("study_pages", sh.ROOT / "book" / "_hooks" / "study_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cloud_buttons_follow_repo_url():
+    """With a GitHub ``repo_url`` a notebook page gains Colab and Binder buttons for that very file on the
+    configured branch; without one (or with a non-GitHub URL) it keeps the download link only."""
+    from types import SimpleNamespace
+
+    hook = _study_pages_hook()
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="notebooks/09_policy_gradients_ppo.ipynb"))
+    html = hook.on_page_content("<h1>x</h1>", page, {"repo_url": "https://github.com/someone/rlcore.git",
+                                                     "extra": {"notebook_branch": "dev"}}, None)
+    hrefs = re.findall(r'<a class="md-button" href="([^"]+)"', html)
+    assert hrefs == ["09_policy_gradients_ppo.ipynb",
+                     "https://colab.research.google.com/github/someone/rlcore/blob/dev/notebooks/"
+                     "09_policy_gradients_ppo.ipynb",
+                     "https://mybinder.org/v2/gh/someone/rlcore/dev?labpath=notebooks%2F09_policy_gradients_ppo.ipynb"]
+    for config in ({}, {"repo_url": None}, {"repo_url": "https://gitlab.com/someone/rlcore"}):
+        html = hook.on_page_content("", page, config, None)
+        assert re.findall(r'<a class="md-button" href="([^"]+)"', html) == ["09_policy_gradients_ppo.ipynb"]
+    chapter = SimpleNamespace(file=SimpleNamespace(src_uri="chapters/01-introduction.md"))
+    assert hook.on_page_content("<p>c</p>", chapter, {"repo_url": "https://github.com/a/b"}, None) == "<p>c</p>"
