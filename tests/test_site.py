@@ -368,6 +368,8 @@ def test_api_reference_pages_show_the_documented_signatures(site_dir):
         "lm": ["ppo.ppo", "reinforce.reinforce", "rollout.sample", "kl.kl_estimate", "losses.ppo_policy_loss"],
         "rlhf": ["dpo.dpo", "dpo.dpo_loss", "grpo.grpo", "rloo.rloo", "exact.exact_optimum"],
         "health": ["ope.importance_sampling", "ope.doubly_robust", "offline.fitted_q_iteration"],
+        "advanced": ["verifiable.arithmetic_task", "verifiable.evaluate_pass_at_k", "cql.cql",
+                     "constitution.no_repeats"],
         "plots": ["tabular.plot_grid", "rlhf.plot_frontier", "approx.plot_learning_curves"],
         "bench": ["tabular.run_all", "rlhf.run_pipeline", "approx.run_approx"],
         "cli": ["commands.demo", "train.train"],
