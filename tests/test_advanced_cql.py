@@ -7,6 +7,7 @@ of the learned policy by solving the model's linear system.
 
 import numpy as np
 import pytest
+from reference_loops import deterministic_policy_q
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
@@ -138,17 +139,7 @@ def test_cql_lower_bounds_the_true_q_of_its_policy(sepsis_log):
     decide = sepsis.mask & ~mdp.terminal[:, None]
 
     def true_q(policy):
-        P = np.zeros((mdp.n_states, mdp.n_states))
-        r = np.zeros(mdp.n_states)
-        for s in range(mdp.n_states):  # the policy's chain, one row per state, by a plain loop
-            for k in range(mdp.n_successors):
-                p = mdp.prob[s, policy[s], k]
-                r[s] += p * mdp.reward[s, policy[s], k]
-                if not mdp.done[s, policy[s], k]:
-                    P[s, mdp.next_state[s, policy[s], k]] += p * mdp.gamma
-        V = np.linalg.solve(np.eye(mdp.n_states) - P, r)
-        cont = mdp.gamma * (1 - mdp.done) * V[mdp.next_state]
-        return (mdp.prob * (mdp.reward + cont)).sum(axis=2)
+        return deterministic_policy_q(mdp, policy)[1]
 
     low = cql(log, alpha_cql=3.0, mask=sepsis.mask, push_up=False)
     assert np.all(low.Q[decide] <= true_q(low.policy)[decide] + 1e-9)
