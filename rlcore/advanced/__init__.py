@@ -3,7 +3,8 @@
 ``verifiable`` (arithmetic prompts graded by a checker; pass@k exact and estimated),
 ``cql`` (tabular conservative Q-learning solved exactly on a log), ``constitution``
 (principles a program can check, a critic and a reviser), ``clinical_prompts`` and
-``clinical_policy`` (a language model as a treatment policy, scored against the exact ``Q*``).
+``clinical_policy`` (a language model as a treatment policy, scored against the exact ``Q*``),
+``options`` and ``smdp_learning`` (hallway options on four rooms, SMDP planning and learning).
 Importing this package imports torch.
 """
 
@@ -30,6 +31,23 @@ from rlcore.advanced.constitution import (
     vowel_in_every_word,
 )
 from rlcore.advanced.cql import CQLResult, cql, cql_update, default_q_min
+from rlcore.advanced.options import (
+    Option,
+    OptionModels,
+    SMDPResult,
+    hallway_options,
+    option_model,
+    option_models,
+    primitive_options,
+    smdp_value_iteration,
+)
+from rlcore.advanced.smdp_learning import (
+    OptionLearningResult,
+    intra_option_q_learning,
+    intra_option_update,
+    smdp_q_learning,
+    smdp_q_update,
+)
 from rlcore.advanced.verifiable import (
     ArithmeticTask,
     PassAtK,
@@ -51,4 +69,6 @@ __all__ = ["ClinicalReport", "answer_probabilities", "evaluate_clinical_policy",
            "toy_constitution", "vowel_in_every_word", "CQLResult", "cql", "cql_update", "default_q_min",
            "ArithmeticTask", "PassAtK", "arithmetic_task", "check_answer", "evaluate_expression", "evaluate_pass_at_k",
            "exact_pass_at_k", "mean_pass_at_k", "pass_counts", "pass_probabilities", "supervised_lines",
-           "supervised_start"]
+           "supervised_start", "Option", "OptionModels", "SMDPResult", "hallway_options", "option_model",
+           "option_models", "primitive_options", "smdp_value_iteration", "OptionLearningResult",
+           "intra_option_q_learning", "intra_option_update", "smdp_q_learning", "smdp_q_update"]
