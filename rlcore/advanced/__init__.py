@@ -4,7 +4,10 @@
 ``cql`` (tabular conservative Q-learning solved exactly on a log), ``constitution``
 (principles a program can check, a critic and a reviser), ``clinical_prompts`` and
 ``clinical_policy`` (a language model as a treatment policy, scored against the exact ``Q*``),
-``options`` and ``smdp_learning`` (hallway options on four rooms, SMDP planning and learning).
+``options`` and ``smdp_learning`` (hallway options on four rooms, SMDP planning and learning),
+``offline_lm`` (filtered cloning, AWR and offline DPO from a fixed log, against online PPO),
+``matrix_games`` and ``referential`` (independent learners in small games; a referential game
+learned by self-play, with a KL anchor to a reference language).
 Importing this package imports torch.
 """
 
@@ -31,6 +34,33 @@ from rlcore.advanced.constitution import (
     vowel_in_every_word,
 )
 from rlcore.advanced.cql import CQLResult, cql, cql_update, default_q_min
+from rlcore.advanced.matrix_games import (
+    PlayHistory,
+    action_values,
+    best_response_switches,
+    demand_game,
+    distance_to_nash,
+    expected_payoffs,
+    exploitability,
+    independent_pg,
+    matching_pennies,
+    nash_2x2,
+    pure_nash,
+)
+from rlcore.advanced.offline_lm import (
+    OfflineLMResult,
+    TextLog,
+    awr,
+    awr_weights,
+    collect_log,
+    compare_offline,
+    filtered_bc,
+    log_preference_pairs,
+    offline_dpo,
+    online_ppo,
+    top_fraction_indices,
+    weighted_nll,
+)
 from rlcore.advanced.options import (
     Option,
     OptionModels,
@@ -40,6 +70,20 @@ from rlcore.advanced.options import (
     option_models,
     primitive_options,
     smdp_value_iteration,
+)
+from rlcore.advanced.referential import (
+    Listener,
+    ReferentialEval,
+    ReferentialGame,
+    SelfPlayResult,
+    choice_probabilities,
+    evaluate_referential,
+    game_reward,
+    kl_anchor,
+    readable_share,
+    reference_speaker,
+    sample_rounds,
+    self_play,
 )
 from rlcore.advanced.smdp_learning import (
     OptionLearningResult,
@@ -71,4 +115,10 @@ __all__ = ["ClinicalReport", "answer_probabilities", "evaluate_clinical_policy",
            "exact_pass_at_k", "mean_pass_at_k", "pass_counts", "pass_probabilities", "supervised_lines",
            "supervised_start", "Option", "OptionModels", "SMDPResult", "hallway_options", "option_model",
            "option_models", "primitive_options", "smdp_value_iteration", "OptionLearningResult",
-           "intra_option_q_learning", "intra_option_update", "smdp_q_learning", "smdp_q_update"]
+           "intra_option_q_learning", "intra_option_update", "smdp_q_learning", "smdp_q_update", "OfflineLMResult",
+           "TextLog", "awr", "awr_weights", "collect_log", "compare_offline", "filtered_bc", "log_preference_pairs",
+           "offline_dpo", "online_ppo", "top_fraction_indices", "weighted_nll", "matching_pennies", "demand_game",
+           "expected_payoffs", "pure_nash", "nash_2x2", "exploitability", "PlayHistory", "independent_pg",
+           "action_values", "best_response_switches", "distance_to_nash", "ReferentialGame", "Listener",
+           "sample_rounds", "choice_probabilities", "game_reward", "kl_anchor", "readable_share", "reference_speaker",
+           "SelfPlayResult", "self_play", "ReferentialEval", "evaluate_referential"]
