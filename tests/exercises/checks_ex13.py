@@ -1,193 +1,179 @@
-"""Checks for notebooks/exercises/ex13_case_studies.py (book chapter 7)."""
+"""Checks for notebooks/exercises/ex13_practical.py (book chapter 6)."""
 
 from __future__ import annotations
 
-import itertools
 import math
-from fractions import Fraction
 
 import numpy as np
+import torch
+from scipy.stats import trim_mean
 
-from rlcore import GridWorld
-from rlcore.rlhf import best_of_n_distribution
-from rlcore.tabular.soft import soft_value_iteration
+from rlcore.lm import CharLM
 
-from .harness import check, expect, expect_close
+from .harness import adam_bytes_torch_holds, check, expect, expect_close
 
-MODULE = "ex13_case_studies"
-
-
-# --------------------------------------------------------------------------- pass@k
-def _pass_at_k_by_enumeration(n: int, c: int, k: int) -> float:
-    """Share of the k-subsets of n samples (the first c of them correct) that hold at least one pass."""
-    subsets = list(itertools.combinations(range(n), k))
-    return sum(any(i < c for i in s) for s in subsets) / len(subsets)
+MODULE = "ex13_practical"
+GB = 1e9
 
 
-@check(MODULE, "pass_at_k", "k samples are drawn without replacement: 1 - C(n-c, k) / C(n, k), not 1 - (1-c/n)^k")
-def check_pass_at_k_brute_force(f):
-    for n, c, k in ((8, 1, 1), (8, 2, 3), (8, 3, 5), (9, 4, 2), (10, 2, 5), (7, 0, 3), (7, 5, 3), (7, 7, 7)):
-        expect_close(f(n, c, k), _pass_at_k_by_enumeration(n, c, k),
-                     f"pass_at_k(n={n}, c={c}, k={k}) against enumerating every {k}-subset")
+# --------------------------------------------------------------------------- adam_training_bytes
+@check(MODULE, "adam_training_bytes", "16 bytes per parameter: 2 + 2 (weights, gradients) + 4 + 4 + 4 (master, m, v)")
+def check_published_budgets(f):
+    # The chapter's 7B policy (112 GB) and ZeRO's Figure 1 baseline, 16 x 7.5B = 120 GB.
+    expect_close(f(7e9) / GB, 112.0, "adam_training_bytes(7e9) in GB", atol=1e-9)
+    expect_close(f(7.5e9, 2) / GB, 120.0, "adam_training_bytes(7.5e9, weight_bytes=2) in GB", atol=1e-9)
+    # fp32: 4 (weights) + 4 (gradients) + 8 (m, v) and no separate master copy
+    expect_close(f(1000, 4), 16_000.0, "adam_training_bytes(1000, weight_bytes=4)")
 
 
-@check(MODULE, "pass_at_k", "the edge cases: 0 when c = 0, exactly 1 once n - c < k, c/n when k = 1")
-def check_pass_at_k_by_hand(f):
-    expect_close(f(10, 2, 1), 0.2, "pass@1 from n = 10, c = 2 (the chapter's worked example)")
-    expect_close(f(10, 2, 5), 1 - 56 / 252, "pass@5 from n = 10, c = 2: 1 - C(8, 5) / C(10, 5)")
-    expect_close(f(50, 0, 10), 0.0, "no sample passed (c = 0)")
-    expect_close(f(10, 8, 5), 1.0, "n - c = 2 < k = 5: every 5 samples include a pass")
-    expect_close(f(200, 10, 200), 1.0, "k = n with c > 0")
+@check(MODULE, "adam_training_bytes", "count what Adam keeps: a gradient per weight and two moment tensors")
+def check_matches_what_torch_allocates(f):
+    n, held = adam_bytes_torch_holds(CharLM(seed=0, dtype=torch.float32))
+    expect_close(f(n, 4), float(held), f"fp32 Adam on a {n}-parameter CharLM (bytes torch holds)")
 
 
-@check(MODULE, "pass_at_k", "float binomials overflow for large n: use the product of (1 - k / i)")
-def check_pass_at_k_large_n(f):
-    for n, c, k in ((20_000, 30, 1_000), (5_000, 3, 2_500)):
-        exact = 1 - Fraction(math.comb(n - c, k), math.comb(n, k))
-        got = f(n, c, k)
-        expect(got is not None and np.isfinite(got), f"pass_at_k({n}, {c}, {k}) must be finite, got {got}")
-        expect_close(got, float(exact), f"pass_at_k(n={n}, c={c}, k={k}) against exact integer arithmetic")
+# --------------------------------------------------------------------------- zero_bytes_per_device
+ZERO_FIGURE_1 = [120.0, 31.4, 16.6, 1.9]  # Rajbhandari et al. (2020), Figure 1: 7.5B parameters, 64 devices, K = 12
 
 
-@check(MODULE, "pass_at_k", "the estimator is unbiased: its mean over c ~ Binomial(n, p) is 1 - (1-p)^k")
-def check_pass_at_k_unbiased(f):
-    n, p = 12, 0.3
-    pmf = [math.comb(n, c) * p**c * (1 - p) ** (n - c) for c in range(n + 1)]
-    for k in (1, 3, 6, 12):
-        mean = sum(w * f(n, c, k) for c, w in enumerate(pmf))
-        expect_close(mean, 1 - (1 - p) ** k, f"E[pass_at_k(12, c, {k})] for c ~ Binomial(12, 0.3)", atol=1e-9)
+@check(MODULE, "zero_bytes_per_device", "stage 1 divides K P by D, stage 2 also the gradients, stage 3 everything")
+def check_zero_paper_figure_1(f):
+    got = [f(7.5e9, 64, stage) / GB for stage in range(4)]
+    expect_close(np.round(got, 1), ZERO_FIGURE_1, "GB per device for stages 0-3 (7.5B parameters, 64 devices)",
+                 atol=1e-9)
 
 
-# --------------------------------------------------------------------------- the soft backup
-@check(MODULE, "soft_backup", "V = beta log sum_a pi_ref exp(Q / beta): weight by pi_ref and keep the factor beta")
-def check_soft_backup_by_hand(f):
-    V, pi = f(np.array([[0.0, 1.0]]), np.array([[0.5, 0.5]]), 1.0)
-    expect_close(V, [math.log((1 + math.e) / 2)], "one state, Q = (0, 1), uniform reference, beta = 1")
-    expect_close(pi, [[1 / (1 + math.e), math.e / (1 + math.e)]], "its tilted policy")
-    V, pi = f(np.array([[0.0, 1.0]]), np.array([[0.75, 0.25]]), 0.5)
-    z = 0.75 + 0.25 * math.e**2
-    expect_close(V, [0.5 * math.log(z)], "Q = (0, 1), pi_ref = (0.75, 0.25), beta = 0.5")
-    expect_close(pi, [[0.75 / z, 0.25 * math.e**2 / z]], "its tilted policy")
+@check(MODULE, "zero_bytes_per_device", "on one device nothing can be sharded: every stage holds 16 P bytes")
+def check_one_device_and_limits(f):
+    p = 1e9
+    expect_close([f(p, 1, s) / GB for s in range(4)], [16.0] * 4, "GB on a single device, stages 0-3", atol=1e-9)
+    # By hand, 4 devices: 30 + 90/4 = 52.5, 15 + 105/4 = 41.25, 120/4 = 30 (GB, for 7.5B parameters).
+    expect_close([f(7.5e9, 4, s) / GB for s in (1, 2, 3)], [52.5, 41.25, 30.0], "GB on 4 devices, stages 1-3",
+                 atol=1e-9)
+    many = [f(p, 10**6, s) / p for s in range(4)]
+    expect_close(many, [16.0, 4.0, 2.0, 0.0], "bytes per parameter as D -> infinity, stages 0-3", atol=1e-4)
 
 
-@check(MODULE, "soft_backup", "rlcore's soft value iteration converges to a fixed point of your backup")
-def check_soft_backup_fixed_point(f):
-    mdp = GridWorld.open(3, 3, step_reward=-0.04, goal_reward=1.0, gamma=0.9).mdp
-    ref = np.random.default_rng(30).dirichlet(np.ones(mdp.n_actions), size=mdp.n_states)
-    for beta in (0.05, 1.0):
-        res = soft_value_iteration(mdp, ref, beta)
-        V, pi = f(res.Q, ref, beta)
-        expect_close(V, res.V, f"V from rlcore.tabular.soft's converged Q (3x3 room, beta={beta})", atol=1e-8)
-        expect_close(pi, res.pi, f"pi from rlcore.tabular.soft's converged Q (beta={beta})", atol=1e-8)
+# --------------------------------------------------------------------------- micro_batch_weights
+@check(MODULE, "micro_batch_weights", "a row must count the same in every micro-batch: w_m = n_m / B")
+def check_weights_by_hand(f):
+    expect_close(f([2, 6]), [0.25, 0.75], "micro_batch_weights([2, 6])")
+    expect_close(f([32, 32]), [0.5, 0.5], "micro_batch_weights([32, 32])")
+    expect_close(f([26, 25]), [26 / 51, 25 / 51], "micro_batch_weights([26, 25]) (DPO's last batch of 51)")
 
 
-@check(MODULE, "soft_backup", "subtract the row maximum before exp (small beta), and leave pi_ref = 0 actions out")
-def check_soft_backup_limits(f):
-    q = np.array([[0.3, 1.0, -2.0], [0.5, 0.9, 0.2]])
-    ref = np.array([[0.2, 0.5, 0.3], [0.4, 0.0, 0.6]])
-    with np.errstate(divide="ignore"):
-        V, pi = f(q, ref, 1e-4)
-    expect_close(V, [1.0, 0.5], "beta = 1e-4: V is the best Q the reference allows (action 1 of state 1 has "
-                 "pi_ref = 0)", atol=1e-3)
-    expect_close(pi, [[0, 1, 0], [1, 0, 0]], "beta = 1e-4: pi is greedy among the allowed actions", atol=1e-6)
-    with np.errstate(divide="ignore"):
-        V, pi = f(q, ref, 1e4)
-    expect_close(V, (ref * q).sum(axis=1), "beta = 1e4: V is the reference's mean Q", atol=1e-3)
-    expect_close(pi, ref, "beta = 1e4: pi stays the reference", atol=1e-3)
+@check(MODULE, "micro_batch_weights", "sum_m w_m mean(l_m) must equal mean(l) over the whole batch")
+def check_recovers_the_batch_mean(f):
+    rng = np.random.default_rng(0)
+    losses = rng.exponential(size=9)
+    parts = np.split(losses, [5, 6])  # micro-batches of 5, 1 and 3 rows
+    w = np.asarray(f([len(p) for p in parts]), dtype=float)
+    expect(w.shape == (3,), f"expected 3 weights, got shape {w.shape}")
+    accumulated = sum(wm * p.mean() for wm, p in zip(w, parts))
+    expect_close(accumulated, losses.mean(), "weighted micro-batch means of sizes [5, 1, 3]")
 
 
-# --------------------------------------------------------------------------- best-of-n
-def _best_of_n_by_enumeration(p: np.ndarray, r: np.ndarray, n: int) -> np.ndarray:
-    """Walk every ordered n-tuple of draws; the kept text is the first draw with the top score."""
-    out = np.zeros(len(p))
-    for draws in itertools.product(range(len(p)), repeat=n):
-        scores = r[list(draws)]
-        out[draws[int(np.argmax(scores))]] += np.prod(p[list(draws)])
-    return out
+# --------------------------------------------------------------------------- interquartile_mean
+@check(MODULE, "interquartile_mean", "sort first, then drop floor(n/4) scores at each end and average the rest")
+def check_iqm_by_hand(f):
+    expect_close(f(np.arange(1.0, 9.0)), 4.5, "IQM of 1..8 (the mean of 3, 4, 5, 6)")
+    expect_close(f([10.0, 0.0, 1.0, 2.0]), 1.5, "IQM of [10, 0, 1, 2] (the mean of 1 and 2)")
+    expect_close(f([1.0, 2.0, 3.0, 4.0, 1000.0]), 3.0, "IQM of [1, 2, 3, 4, 1000] (an outlier seed)")
+    expect_close(f([3.0, 1.0, 2.0]), 2.0, "IQM of three scores (nothing dropped)")
 
 
-@check(MODULE, "best_of_n_probs", "ties go to the first draw, so a tied level is shared in proportion to pi")
-def check_best_of_n_brute_force(f):
-    p = np.array([0.4, 0.1, 0.3, 0.2])
-    for r in (np.array([0.0, 2.0, 1.0, 3.0]), np.array([1.0, 0.0, 1.0, 0.0]), np.array([2.0, 2.0, 2.0, 2.0])):
-        for n in (1, 2, 4):
-            expect_close(f(p, r, n), _best_of_n_by_enumeration(p, r, n),
-                         f"best-of-{n} with scores {r.tolist()} against all {len(p)}^{n} draws")
+@check(MODULE, "interquartile_mean", "k = n // 4 scores at each end: scipy.stats.trim_mean(x, 0.25) does the same")
+def check_iqm_matches_scipy(f):
+    rng = np.random.default_rng(1)
+    for n in (5, 6, 7, 10, 13, 20, 23):
+        x = rng.normal(size=n) * 10
+        expect_close(f(x), trim_mean(x, 0.25), f"IQM of {n} random scores (scipy's trim_mean)")
 
 
-@check(MODULE, "best_of_n_probs", "P(kept score = t) = F(t)^n - (F(t) - m(t))^n with F the CDF of the score")
-def check_best_of_n_against_rlcore(f):
-    rng = np.random.default_rng(31)
-    p = rng.dirichlet(np.ones(12))
-    r = rng.integers(0, 4, size=12).astype(float)  # a judge with four levels: many ties
-    for n in (3, 16):
-        want = np.exp(best_of_n_distribution(np.log(p), r, np.zeros(12, dtype=int), n))
-        expect_close(f(p, r, n), want, f"12 texts, 4 score levels, n = {n}, against rlcore.rlhf", atol=1e-9)
-    q = np.array([0.5, 0.3, 0.2])
-    expect_close(f(q, np.array([0.0, 1.0, 5.0]), 3)[2], 1 - 0.8**3, "distinct scores: the top text "
-                 "is kept unless all 3 draws miss it")
+# --------------------------------------------------------------------------- bootstrap_ci
+@check(MODULE, "bootstrap_ci", "resample n scores with replacement; quantiles (1 - c)/2 and (1 + c)/2")
+def check_bootstrap_matches_normal_theory(f):
+    # For the mean of n = 400 draws, the bootstrap interval is close to mean -/+ 1.96 s / sqrt(n).
+    x = np.random.default_rng(2).normal(size=400)
+    half = 1.959964 * x.std(ddof=1) / math.sqrt(len(x))
+    got = f(x, np.mean, 4000, 0.95, 0)
+    expect_close(np.asarray(got, dtype=float), [x.mean() - half, x.mean() + half],
+                 "95% interval of the mean of 400 normal draws (normal theory)", atol=0.01)
+    half50 = 0.674490 * x.std(ddof=1) / math.sqrt(len(x))
+    expect_close(np.asarray(f(x, np.mean, 4000, 0.5, 0), dtype=float), [x.mean() - half50, x.mean() + half50],
+                 "50% interval of the mean of 400 normal draws (normal theory)", atol=0.01)
+
+
+@check(MODULE, "bootstrap_ci", "apply the given statistic to every resample, and draw the resamples with replacement")
+def check_bootstrap_small_cases(f):
+    expect_close(np.asarray(f(np.full(6, 3.0), np.mean), dtype=float), [3.0, 3.0], "interval for six equal scores")
+    # Means of resamples of [0, 1] are 0, 1/2 or 1 with probabilities 1/4, 1/2, 1/4: the 95% interval is [0, 1].
+    expect_close(np.asarray(f([0.0, 1.0], np.mean), dtype=float), [0.0, 1.0], "95% interval of the mean of [0, 1]")
+    # The largest of ten resampled scores is 9 with probability 1 - 0.9**10 = 0.65, so the upper end is 9.
+    low, high = f(np.arange(10.0), np.max)
+    expect_close(high, 9.0, "upper end of the 95% interval of max(0..9)")
+    expect(low < 9.0, f"lower end of the 95% interval of max(0..9) should be below 9, got {low}")
 
 
 def mutants(sol):
     """Plausible wrong answers (each must be caught by at least one check of its function)."""
-    from scipy.special import comb
 
-    def float_binomials(n, c, k):
-        return float(1 - comb(n - c, k) / comb(n, k))
+    def without_replacement(scores, statistic, n_boot=2000, confidence=0.95, seed=0):
+        x = np.asarray(scores, dtype=float)
+        rng = np.random.default_rng(seed)
+        reps = [statistic(rng.permutation(x)) for _ in range(n_boot)]
+        return tuple(float(q) for q in np.quantile(reps, [(1 - confidence) / 2, (1 + confidence) / 2]))
 
-    def product_off_by_one(n, c, k):
-        return 1.0 if n - c < k else float(1 - np.prod(1 - k / np.arange(n - c, n, dtype=float)))
+    def confidence_as_tail(scores, statistic, n_boot=2000, confidence=0.95, seed=0):
+        x = np.asarray(scores, dtype=float)
+        rng = np.random.default_rng(seed)
+        reps = [statistic(x[rng.integers(0, len(x), len(x))]) for _ in range(n_boot)]
+        return tuple(float(q) for q in np.quantile(reps, [confidence / 2, 1 - confidence / 2]))
 
-    def soft_uniform_ref(q, ref, beta):
-        return sol.soft_backup(q, np.where(np.asarray(ref) > 0, 1.0, 0.0) / (np.asarray(ref) > 0).sum(1, keepdims=True),
-                               beta)
+    def unsorted_iqm(scores):
+        x = np.asarray(scores, dtype=float)
+        k = len(x) // 4
+        return float(x[k:len(x) - k].mean())
 
-    def soft_no_beta_factor(q, ref, beta):
-        V, pi = sol.soft_backup(q, ref, beta)
-        return V / beta, pi
+    def ceil_iqm(scores):
+        x = np.sort(np.asarray(scores, dtype=float))
+        k = math.ceil(len(x) / 4) if len(x) >= 4 else 0
+        return float(x[k:len(x) - k].mean())
 
-    def soft_overflows(q, ref, beta):
-        w = np.asarray(ref) * np.exp(np.asarray(q) / beta)
-        return beta * np.log(w.sum(1)), w / w.sum(1, keepdims=True)
+    def zero_stage_off_by_one(n_params, n_devices, stage):
+        return sol.zero_bytes_per_device(n_params, n_devices, min(stage + 1, 3))
 
-    def hard_backup(q, ref, beta):
-        q = np.where(np.asarray(ref) > 0, q, -np.inf)
-        return q.max(1), np.eye(q.shape[1])[q.argmax(1)]
+    def zero_stage2_keeps_optimizer(n_params, n_devices, stage):
+        if stage == 2:
+            return 2 * n_params + 2 * n_params / n_devices + 12 * n_params
+        return sol.zero_bytes_per_device(n_params, n_devices, stage)
 
-    def bon_no_ties(p, r, n):
-        order = np.lexsort((np.arange(len(r)), r))  # ties ranked by position, as if the scores were distinct
-        p = np.asarray(p, dtype=float)
-        cdf = np.cumsum(p[order])
-        out = np.empty_like(p)
-        out[order] = cdf**n - (cdf - p[order]) ** n
-        return out
-
-    def bon_cdf_only(p, r, n):
-        levels, inv = np.unique(r, return_inverse=True)
-        mass = np.bincount(inv, weights=p, minlength=len(levels))
-        return np.asarray(p) / mass[inv] * np.cumsum(mass)[inv] ** n
-
-    def bon_tilted(p, r, n):
-        w = np.asarray(p) * np.exp(np.asarray(r, dtype=float) * math.log(n))
-        return w / w.sum()
+    def zero_k16(n_params, n_devices, stage):
+        sharded = {0: 0.0, 1: 16.0, 2: 18.0, 3: 20.0}[stage]
+        return (20.0 - sharded) * n_params + sharded * n_params / n_devices
 
     return {
-        f"{MODULE}.pass_at_k": [
-            ("biased 1-(1-c/n)^k", lambda n, c, k: 1 - (1 - c / n) ** k),
-            ("forgot the complement", lambda n, c, k: 1 - sol.pass_at_k(n, c, k)),
-            ("float binomials overflow", float_binomials),
-            ("product over the wrong range", product_off_by_one),
-        ],
-        f"{MODULE}.soft_backup": [
-            ("reference ignored", soft_uniform_ref),
-            ("no factor beta", soft_no_beta_factor),
-            ("overflows", soft_overflows),
-            ("hard max", hard_backup),
-        ],
-        f"{MODULE}.best_of_n_probs": [
-            ("ties ranked by position", bon_no_ties),
-            ("F^n without subtracting", bon_cdf_only),
-            ("reward tilt instead of best-of-n", bon_tilted),
-        ],
+        "ex13_practical.adam_training_bytes": [
+            ("forgot the optimizer states", lambda n, b=2: float(n) * (2 * b + (4 if b < 4 else 0))),
+            ("forgot the master copy", lambda n, b=2: float(n) * (2 * b + 8)),
+            ("master copy even in fp32", lambda n, b=2: float(n) * (2 * b + 12)),
+            ("forgot the gradients", lambda n, b=2: float(n) * (b + 8 + (4 if b < 4 else 0)))],
+        "ex13_practical.zero_bytes_per_device": [
+            ("stages shifted by one", zero_stage_off_by_one),
+            ("stage 2 shards only the gradients", zero_stage2_keeps_optimizer),
+            ("K = 16 (gradients counted twice)", zero_k16)],
+        "ex13_practical.micro_batch_weights": [
+            ("plain average of micro-batch means", lambda sizes: np.full(len(sizes), 1 / len(sizes))),
+            ("not normalised", lambda sizes: np.asarray(sizes, dtype=float)),
+            ("inverse sizes", lambda sizes: (1 / np.asarray(sizes, float)) / (1 / np.asarray(sizes, float)).sum())],
+        "ex13_practical.interquartile_mean": [
+            ("median", lambda x: float(np.median(x))),
+            ("plain mean", lambda x: float(np.mean(x))),
+            ("forgot to sort", unsorted_iqm),
+            ("drops ceil(n/4)", ceil_iqm)],
+        "ex13_practical.bootstrap_ci": [
+            ("resamples without replacement", without_replacement),
+            ("confidence used as the tail", confidence_as_tail),
+            ("ignores the statistic", lambda x, st, n_boot=2000, confidence=0.95, seed=0:
+             sol.bootstrap_ci(x, np.mean, n_boot, confidence, seed))],
     }
-

@@ -65,7 +65,7 @@ from .harness import (  # noqa: E402  (the shared check machinery)
 # Chapters 6 to 8 keep their checks in their own modules; importing one registers its checks.
 CHECK_MODULES = tuple(importlib.import_module(f".{path.stem}", __package__)
                       for path in sorted(Path(__file__).parent.glob("checks_ex*.py")))
-MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex08_language", "ex09_pg", "ex11_rlhf", "ex15_healthcare",
+MODULES = ("ex02_mdp", "ex03_dp", "ex04_td", "ex08_language", "ex09_pg", "ex11_rlhf", "ex16_healthcare",
            *(m.MODULE for m in CHECK_MODULES))
 
 def quiet_policy_evaluation(mdp, pi, **kwargs):
@@ -405,7 +405,7 @@ def check_gae_limits(f):
     expect_close(f(r, v, 4.0, 0.5, 1.0, True), G - v, "lam=1, terminated (G_t - V(s_t)), gamma=0.5")
 
 
-# --------------------------------------------------------------------------- ex15: healthcare (teaching models)
+# --------------------------------------------------------------------------- ex16: healthcare (teaching models)
 # Three hand-made episodes, H = 2, gamma = 0.5: returns G = (1, 1, 3), weights w = (2, 0, 2) -> WIS = 8 / 4 = 2.
 HAND_REWARDS = np.array([[1.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
 HAND_PI = np.array([[1.0, 1.0], [0.0, 1.0], [0.5, 1.0]])
@@ -425,7 +425,7 @@ def logged_probs(log, table):
     return np.where(log.valid, table[log.states, log.actions], 1.0), log.behaviour_probs
 
 
-@check("ex15_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
+@check("ex16_healthcare", "weighted_importance_sampling", "WIS = sum_i w_i G_i / sum_i w_i, w_i = prod_t rho_t")
 def check_wis_by_hand(f):
     expect_close(f(HAND_REWARDS, HAND_PI, HAND_MU, 0.5), 2.0, "three hand-made episodes, gamma=0.5")
     expect_close(f(HAND_REWARDS[:1], HAND_PI[:1], HAND_MU[:1], 0.9), 1.0, "one episode (WIS is its return)")
@@ -433,7 +433,7 @@ def check_wis_by_hand(f):
     expect(got is not None and np.isnan(got), f"only a zero-weight episode: expected nan, got {got!r}")
 
 
-@check("ex15_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
+@check("ex16_healthcare", "weighted_importance_sampling", "pi_probs / mu_probs are per step; multiply along axis 1")
 def check_wis_matches_rlcore(f):
     model, opt, log = chronic_log()
     soft_target = soften_policy(opt, model.n_actions, 0.1, model.mask)
@@ -444,14 +444,14 @@ def check_wis_matches_rlcore(f):
                      f"WIS of the {name} on 300 logged chronic-disease episodes (rlcore.health.offline)")
 
 
-@check("ex15_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
+@check("ex16_healthcare", "effective_sample_size", "ESS = (sum w)^2 / sum w^2")
 def check_ess_by_hand(f):
     expect_close(f([0.0] * 8 + [1.0, 9.0]), 100 / 82, "weights 0 x 8, 1, 9 (the chapter's example)")
     expect_close(f([2.0, 2.0, 2.0, 2.0]), 4.0, "four equal weights")
     expect_close(f([0.0, 0.0, 0.0]), 0.0, "all weights zero")
 
 
-@check("ex15_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
+@check("ex16_healthcare", "effective_sample_size", "the ESS of the trajectory weights, as rlcore reports it")
 def check_ess_matches_rlcore(f):
     model, opt, log = chronic_log(epsilon=0.4, seed=1)
     target = soften_policy(opt, model.n_actions, 0.05, model.mask)
@@ -460,7 +460,7 @@ def check_ess_matches_rlcore(f):
     expect_close(f(np.prod(pi_p / mu_p, axis=1)), expected, "ESS of 300 chronic-disease trajectory weights")
 
 
-@check("ex15_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
+@check("ex16_healthcare", "masked_greedy_policy", "masked actions must never win the argmax, whatever their Q")
 def check_masked_by_hand(f):
     Q = np.array([[5.0, 1.0, -2.0], [-1.0, -3.0, -0.5], [2.0, 2.0, 0.0]])
     mask = np.array([[False, True, True], [True, True, False], [True, True, True]])
@@ -470,7 +470,7 @@ def check_masked_by_hand(f):
     expect_close(f(np.where(mask, Q, -np.inf), mask), [1, 0, 0], "the same Q with -inf at the masked entries")
 
 
-@check("ex15_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
+@check("ex16_healthcare", "masked_greedy_policy", "must agree with value_iteration(mdp, mask=mask).policy")
 def check_masked_matches_value_iteration(f):
     for model in (chronic_disease_model("older"), chronic_disease_model("ckd"), sepsis_model()):
         mdp, mask = model.mdp, model.mask
@@ -863,7 +863,7 @@ def test_every_exercise_function_is_checked(module: str) -> None:
 # Plausible wrong answers. Each must be caught by at least one check of its function, with a Mismatch.
 def _mutants() -> dict[str, list[tuple[str, Callable]]]:
     sol = {m: load_exercise_module(SOLUTION_DIR, m) for m in MODULES}
-    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex15_healthcare"]
+    ex2, ex3, ex4, ex7 = sol["ex02_mdp"], sol["ex03_dp"], sol["ex04_td"], sol["ex16_healthcare"]
     ex5, ex6, ex8 = sol["ex08_language"], sol["ex09_pg"], sol["ex11_rlhf"]
 
     def gauss_seidel_sweep(P, R, gamma, pi, V):
@@ -921,12 +921,12 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
                                     ex4.gae_advantages(r, v, lv, g, lam, False)),
                                    ("no lambda", lambda r, v, lv, g, lam, te:
                                     ex4.gae_advantages(r, v, lv, g, 1.0, te))],
-        "ex15_healthcare.weighted_importance_sampling": [
+        "ex16_healthcare.weighted_importance_sampling": [
             ("ordinary IS (divides by N)", lambda r, p, m, g: float(
                 np.mean(np.prod(np.asarray(p) / m, axis=1) * (np.asarray(r) @ g ** np.arange(np.shape(r)[1]))))),
             ("no discount", lambda r, p, m, g: ex7.weighted_importance_sampling(r, p, m, 1.0)),
             ("sums the ratios", wis_summed_ratios)],
-        "ex15_healthcare.effective_sample_size": [
+        "ex16_healthcare.effective_sample_size": [
             ("inverted", lambda w: float(np.sum(np.square(w)) / max(np.sum(w) ** 2, 1e-300))),
             ("counts the episodes", lambda w: float(len(w)))],
         "ex11_rlhf.bradley_terry_loss": [
@@ -945,7 +945,7 @@ def _mutants() -> dict[str, list[tuple[str, Callable]]]:
         "ex11_rlhf.tilted_optimum": [
             ("reference ignored", lambda ref, r, beta: ex8.tilted_optimum(np.ones(len(ref)) / len(ref), r, beta)),
             ("multiplied by beta", lambda ref, r, beta: ex8.tilted_optimum(ref, np.asarray(r) * beta ** 2, beta))],
-        "ex15_healthcare.masked_greedy_policy": [
+        "ex16_healthcare.masked_greedy_policy": [
             ("ignores the mask", lambda Q, mask: np.asarray(Q).argmax(axis=1)),
             ("masks with 0 instead of -inf", lambda Q, mask: np.where(mask, Q, 0.0).argmax(axis=1))],
         "ex08_language.token_returns": [

@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex13_case_studies.py (book chapter 7, case studies)."""
+"""Reference solutions for notebooks/exercises/ex14_case_studies.py (book chapter 7, case studies)."""
 
 from __future__ import annotations
 

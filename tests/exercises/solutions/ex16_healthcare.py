@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex15_healthcare.py (book chapter 9, healthcare)."""
+"""Reference solutions for notebooks/exercises/ex16_healthcare.py (book chapter 9, healthcare)."""
 
 from __future__ import annotations
 

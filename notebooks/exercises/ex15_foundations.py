@@ -1,9 +1,9 @@
 """Exercises for chapter 8, mathematical foundations: the contraction bound, the greedy-policy bound, the soft backup.
 
-Companion notebook: notebooks/14_mathematical_foundations.ipynb.
+Companion notebook: notebooks/15_mathematical_foundations.ipynb.
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex14
+    python -m pytest tests/exercises --student -k ex15
 
 numpy only: no rlcore solvers and no scipy.
 """

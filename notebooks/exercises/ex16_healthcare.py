@@ -1,9 +1,9 @@
 """Exercises for chapter 9, healthcare: importance sampling, effective sample size, contraindication masks.
 
-Companion notebook: notebooks/15_healthcare.ipynb. The treatment models are teaching models, not clinical tools.
+Companion notebook: notebooks/16_healthcare.ipynb. The treatment models are teaching models, not clinical tools.
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex15
+    python -m pytest tests/exercises --student -k ex16
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Exercises for chapter 7 (case studies): the pass@k estimator of code generation, the soft Bellman
 backup behind the KL leash, and the exact distribution of best-of-n filtering by a judge.
 
-Companion notebook: notebooks/13_case_studies.ipynb. The tests check your answers against brute-force
+Companion notebook: notebooks/14_case_studies.ipynb. The tests check your answers against brute-force
 enumeration, cases worked by hand, and rlcore's own rlcore/tabular/soft.py and rlcore/rlhf/best_of_n.py.
 Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
 
-    python -m pytest tests/exercises --student -k ex13
+    python -m pytest tests/exercises --student -k ex14
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
-"""Exercises for chapter 6: the memory of mixed-precision Adam and of ZeRO's stages, micro-batch weights
-for gradient accumulation, and the interquartile mean with a bootstrap interval over seeds.
-
-Companion code: rlcore/lm/budget.py and notebooks/12_practical_considerations.ipynb (the tests check your
-answers against published numbers, closed forms and what torch really allocates).
-Fill in each function body (replace the ``raise NotImplementedError``), then check your work with
-
-    python -m pytest tests/exercises --student -k ex12
-"""
+"""Reference solutions for notebooks/exercises/ex13_practical.py (book chapter 6, practical considerations)."""
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401  (you will need it)
+import numpy as np
 
 
 def adam_training_bytes(n_params: float, weight_bytes: int = 2) -> float:
@@ -34,7 +26,8 @@ def adam_training_bytes(n_params: float, weight_bytes: int = 2) -> float:
     -------
     float, the bytes.
     """
-    raise NotImplementedError("N times: weights b + gradients b + Adam's m, v (8) + fp32 master (4) only if b < 4")
+    master = 4 if weight_bytes < 4 else 0
+    return float(n_params) * (2 * weight_bytes + 8 + master)
 
 
 def zero_bytes_per_device(n_params: float, n_devices: int, stage: int) -> float:
@@ -58,7 +51,17 @@ def zero_bytes_per_device(n_params: float, n_devices: int, stage: int) -> float:
     -------
     float, bytes per device.
     """
-    raise NotImplementedError("K = 12; divide by D: optimiser states from stage 1, gradients from 2, weights at 3")
+    K = 12.0
+    P, D = float(n_params), float(n_devices)
+    if stage == 0:
+        return (2 + 2 + K) * P
+    if stage == 1:
+        return (2 + 2) * P + K * P / D
+    if stage == 2:
+        return 2 * P + (2 + K) * P / D
+    if stage == 3:
+        return (2 + 2 + K) * P / D
+    raise ValueError(f"stage must be 0, 1, 2 or 3, got {stage!r}")
 
 
 def micro_batch_weights(sizes):
@@ -80,7 +83,8 @@ def micro_batch_weights(sizes):
     -------
     ``[M]`` float array of weights (they sum to 1).
     """
-    raise NotImplementedError("w_m = n_m / sum(n): a row counts the same whichever micro-batch it lands in")
+    n = np.asarray(sizes, dtype=float)
+    return n / n.sum()
 
 
 def interquartile_mean(scores) -> float:
@@ -101,7 +105,9 @@ def interquartile_mean(scores) -> float:
     -------
     float.
     """
-    raise NotImplementedError("np.sort the scores, k = n // 4, then the mean of x[k : n - k]")
+    x = np.sort(np.asarray(scores, dtype=float))
+    k = len(x) // 4
+    return float(x[k:len(x) - k].mean())
 
 
 def bootstrap_ci(scores, statistic, n_boot: int = 2000, confidence: float = 0.95, seed: int = 0):
@@ -124,4 +130,8 @@ def bootstrap_ci(scores, statistic, n_boot: int = 2000, confidence: float = 0.95
     -------
     tuple ``(low, high)`` of floats.
     """
-    raise NotImplementedError("rng = np.random.default_rng(seed); rng.integers(0, n, n) is one resample; np.quantile")
+    x = np.asarray(scores, dtype=float)
+    rng = np.random.default_rng(seed)
+    replicates = [statistic(x[rng.integers(0, len(x), len(x))]) for _ in range(n_boot)]
+    low, high = np.quantile(replicates, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(low), float(high)

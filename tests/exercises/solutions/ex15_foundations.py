@@ -1,4 +1,4 @@
-"""Reference solutions for notebooks/exercises/ex14_foundations.py (book chapter 8, mathematical foundations)."""
+"""Reference solutions for notebooks/exercises/ex15_foundations.py (book chapter 8, mathematical foundations)."""
 
 from __future__ import annotations
 
