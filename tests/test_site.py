@@ -372,7 +372,7 @@ def test_api_reference_pages_show_the_documented_signatures(site_dir):
                      "constitution.no_repeats", "clinical_prompts.clinical_task",
                      "clinical_policy.evaluate_clinical_policy", "options.smdp_value_iteration",
                      "smdp_learning.smdp_q_learning", "offline_lm.awr", "matrix_games.independent_pg",
-                     "referential.self_play"],
+                     "referential.self_play", "rlaif.run_rlaif", "plan_write.train_plan_write"],
         "plots": ["tabular.plot_grid", "rlhf.plot_frontier", "approx.plot_learning_curves"],
         "bench": ["tabular.run_all", "rlhf.run_pipeline", "approx.run_approx"],
         "cli": ["commands.demo", "train.train"],

@@ -7,7 +7,8 @@
 ``options`` and ``smdp_learning`` (hallway options on four rooms, SMDP planning and learning),
 ``offline_lm`` (filtered cloning, AWR and offline DPO from a fixed log, against online PPO),
 ``matrix_games`` and ``referential`` (independent learners in small games; a referential game
-learned by self-play, with a KL anchor to a reference language).
+learned by self-play, with a KL anchor to a reference language), ``rlaif`` (critique, revision
+and RL from a partial AI labeller) and ``plan_write`` (a manager picks a plan, a worker writes it).
 Importing this package imports torch.
 """
 
@@ -71,6 +72,19 @@ from rlcore.advanced.options import (
     primitive_options,
     smdp_value_iteration,
 )
+from rlcore.advanced.plan_write import (
+    PlanPolicy,
+    PlanWriteConfig,
+    PlanWriteResult,
+    PlanWriteTask,
+    exact_success,
+    plan_pattern,
+    plan_pg_loss,
+    plan_write_task,
+    skill_lines,
+    skill_start,
+    train_plan_write,
+)
 from rlcore.advanced.referential import (
     Listener,
     ReferentialEval,
@@ -84,6 +98,24 @@ from rlcore.advanced.referential import (
     reference_speaker,
     sample_rounds,
     self_play,
+)
+from rlcore.advanced.rlaif import (
+    AILabeller,
+    ExactStats,
+    RLAIFResult,
+    agreement,
+    careless_model,
+    exact_stats,
+    gold_scores,
+    helpfulness,
+    judge_scores,
+    kl_sweep,
+    label_pairs,
+    rl_stage,
+    run_rlaif,
+    sample_pairs,
+    supervised_stage,
+    toy_evaluator,
 )
 from rlcore.advanced.smdp_learning import (
     OptionLearningResult,
@@ -121,4 +153,8 @@ __all__ = ["ClinicalReport", "answer_probabilities", "evaluate_clinical_policy",
            "expected_payoffs", "pure_nash", "nash_2x2", "exploitability", "PlayHistory", "independent_pg",
            "action_values", "best_response_switches", "distance_to_nash", "ReferentialGame", "Listener",
            "sample_rounds", "choice_probabilities", "game_reward", "kl_anchor", "readable_share", "reference_speaker",
-           "SelfPlayResult", "self_play", "ReferentialEval", "evaluate_referential"]
+           "SelfPlayResult", "self_play", "ReferentialEval", "evaluate_referential", "helpfulness", "judge_scores",
+           "gold_scores", "AILabeller", "sample_pairs", "label_pairs", "agreement", "careless_model", "toy_evaluator",
+           "ExactStats", "exact_stats", "supervised_stage", "rl_stage", "RLAIFResult", "run_rlaif", "kl_sweep",
+           "plan_pattern", "PlanWriteTask", "plan_write_task", "skill_lines", "skill_start", "PlanPolicy",
+           "plan_pg_loss", "exact_success", "PlanWriteConfig", "PlanWriteResult", "train_plan_write"]
