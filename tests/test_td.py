@@ -157,3 +157,19 @@ def test_td_learners_refuse_what_they_would_silently_get_wrong(learner):
         learner(env, n_episodes=10, epsilon=lambda ep: float("nan") if ep == 4 else 0.1, max_steps=50)
     with pytest.raises(ValueError, match="epsilon must be a number"):
         learner(env, n_episodes=2, epsilon="0.1")
+
+
+@pytest.mark.parametrize("learner", [q_learning, sarsa])
+def test_default_gamma_is_the_envs_own(learner):
+    """Issue 9: the learners used gamma = 0.99 whatever the env's model said; now they read env.mdp.gamma."""
+    env = GridWorld("classic", gamma=0.5)
+    default = learner(env, n_episodes=30, alpha=0.3, epsilon=0.2, seed=3)
+    half = learner(env, n_episodes=30, alpha=0.3, epsilon=0.2, gamma=0.5, seed=3)
+    old = learner(env, n_episodes=30, alpha=0.3, epsilon=0.2, gamma=0.99, seed=3)
+    assert np.array_equal(default.Q, half.Q) and not np.array_equal(default.Q, old.Q)
+    wrapped = gym.make("rlcore/GridWorld-v0", layout="classic", gamma=0.5)  # a wrapper: read through .unwrapped
+    assert np.array_equal(learner(wrapped, n_episodes=30, alpha=0.3, epsilon=0.2, seed=3).Q,
+                          learner(wrapped, n_episodes=30, alpha=0.3, epsilon=0.2, gamma=0.5, seed=3).Q)
+    for bad in (np.nan, 1.5, -0.1, "half", [0.5]):
+        with pytest.raises(ValueError, match="gamma must"):
+            learner(env, n_episodes=1, gamma=bad)

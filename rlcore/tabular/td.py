@@ -28,6 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rlcore.core.policies import Exploration, Schedule, check_mask, greedy_policy, make_exploration
+from rlcore.core.validation import check_unit_interval
 
 __all__ = ["TDResult", "q_learning", "sarsa", "expected_sarsa", "td_control"]
 
@@ -83,7 +84,7 @@ def td_control(
     n_episodes: int = 500,
     alpha: float = 0.5,
     epsilon: Schedule | None = None,
-    gamma: float = 0.99,
+    gamma: float | None = None,
     seed: int | None = None,
     *,
     exploration: Exploration | str | None = None,
@@ -112,8 +113,10 @@ def td_control(
         raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
-    if not 0.0 <= gamma <= 1.0:
-        raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
+    if gamma is None:  # the env's own model, when it carries one (GridWorld, TabularEnv, the treatment models)
+        model = getattr(getattr(env, "unwrapped", env), "mdp", None)
+        gamma = float(model.gamma) if model is not None else 0.99
+    gamma = check_unit_interval(gamma, "gamma")
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
                                   or max_steps < 1):
         raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
@@ -193,7 +196,7 @@ def td_control(
 
 
 def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule | None = None,
-               gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
+               gamma: float | None = None, seed: int | None = None, **kwargs: Any) -> TDResult:
     """Q-learning (Watkins, 1989): off-policy TD control.
 
     ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) max_a' Q(s',a') - Q(s,a)]``
@@ -210,8 +213,9 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
     epsilon : float in [0, 1] or schedule episode -> epsilon, optional
         Exploration rate of the default epsilon-greedy behaviour (default 0.1); every
         value a schedule gives is checked. An error with any other ``exploration``.
-    gamma : float in [0, 1]
-        Discount factor.
+    gamma : float in [0, 1], optional
+        Discount factor. Default: the env's own model's ``gamma`` when it carries one
+        (``env.unwrapped.mdp``, as every rlcore env does), else 0.99.
     seed : int, optional
         Seeds exploration and the environment: the same seed gives the same ``Q``.
 
@@ -237,7 +241,7 @@ def q_learning(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon:
 
 
 def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule | None = None,
-          gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
+          gamma: float | None = None, seed: int | None = None, **kwargs: Any) -> TDResult:
     """SARSA (Rummery & Niranjan, 1994): on-policy TD control.
 
     ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) Q(s',a') - Q(s,a)]``, ``a' ~ pi(.|s')``.
@@ -247,7 +251,7 @@ def sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Sche
 
 
 def expected_sarsa(env: gym.Env, n_episodes: int = 500, alpha: float = 0.5, epsilon: Schedule | None = None,
-                   gamma: float = 0.99, seed: int | None = None, **kwargs: Any) -> TDResult:
+                   gamma: float | None = None, seed: int | None = None, **kwargs: Any) -> TDResult:
     """Expected SARSA (van Seijen et al., 2009): the next action is averaged out.
 
     ``Q(s,a) <- Q(s,a) + alpha [r + gamma (1 - terminated) sum_a' pi(a'|s') Q(s',a') - Q(s,a)]``.
