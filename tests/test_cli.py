@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from rlcore.cli import main
 
@@ -30,7 +31,7 @@ def test_help_explains_itself():
 
 
 def test_bad_arguments_get_one_line_errors():
-    for args, needle in ((("demo", "--episodes", "x"), "expected a positive integer, got 'x'"),
+    for args, needle in ((("demo", "--episodes", "x"), "expected a number of episodes from 1 to 1,000,000, got 'x'"),
                          (("demo", "--seeds", "0"), "expected a positive integer, got 0"),
                          (("solve", "--gamma", "2"), "gamma must lie in [0, 1], got 2.0"),
                          (("solve", "--layout", "nope"), "invalid choice"),
@@ -124,3 +125,29 @@ def test_train_and_generate_refuse_devices_they_cannot_use():
         assert len(res.stderr.strip().splitlines()) == 1
     res = run("train", "ppo", "--out", "model.pt")
     assert res.returncode == 2 and "--out must name a .safetensors file" in res.stderr
+
+
+def test_no_traceback_for_huge_runs_bad_paths_closed_pipes_or_ctrl_c(tmp_path):
+    """Issue 9: a huge --episodes used to die in numpy with a traceback; a file where a folder is needed, a
+    reader that closes stdout and Ctrl-C get one line (or none) and a non-zero exit too."""
+    huge = run("demo", "--episodes", str(10**11))
+    assert huge.returncode == 2 and "from 1 to 1,000,000" in huge.stderr and "Traceback" not in huge.stderr
+    (tmp_path / "a_file").write_text("x")
+    taken = run("demo", "--episodes", "3", "--seeds", "1", "--out", str(tmp_path / "a_file" / "sub"))
+    lines = taken.stderr.strip().splitlines()
+    assert taken.returncode == 2 and len(lines) == 1 and "Not a directory" in lines[0]
+
+    import signal
+
+    cmd = [sys.executable, "-m", "rlcore.cli"]
+    piped = subprocess.Popen([*cmd, "solve", "--layout", "cliff"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    piped.stdout.close()  # the reader goes away before rlcore writes
+    _, err = piped.communicate(timeout=60)
+    assert piped.returncode == 1 and b"Traceback" not in err
+    busy = subprocess.Popen([*cmd, "demo", "--episodes", "200000", "--seeds", "3", "--no-progress", "--out",
+                             str(tmp_path / "out")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(6)  # well into the first learner's episodes
+    busy.send_signal(signal.SIGINT)
+    _, err = busy.communicate(timeout=60)
+    assert busy.returncode == 130 and err.strip().splitlines() == ["rlcore demo: interrupted"]

@@ -28,15 +28,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _int_at_least(low: int, what: str):
-    """An argparse type: an integer ``>= low``, with a one-line error naming ``what`` was expected."""
+def _int_at_least(low: int, what: str, high: int | None = None):
+    """An argparse type: an integer ``>= low`` (and ``<= high``), with a one-line error naming ``what``."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < low:
+        if value < low or (high is not None and value > high):
             raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
         return value
 
@@ -59,6 +59,8 @@ def _device(text: str) -> str:
 
 
 _positive_int = _int_at_least(1, "a positive integer")
+_MAX_EPISODES = 1_000_000  # the demo keeps every episode's return for every seed: more would not fit a laptop
+_episodes = _int_at_least(1, f"a number of episodes from 1 to {_MAX_EPISODES:,}", _MAX_EPISODES)
 _seed = _int_at_least(0, "a seed (an integer >= 0)")
 
 
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "and SARSA, compare both on cliff walking; print a table and write PNG figures.")
     p.add_argument("--out", type=Path, default=Path("rlcore-demo"),
                    help="folder for the figures (default: %(default)s)")
-    p.add_argument("--episodes", type=_positive_int, default=500, help="episodes per run (default: %(default)s)")
+    p.add_argument("--episodes", type=_episodes, default=500, help="episodes per run (default: %(default)s)")
     p.add_argument("--seeds", type=_positive_int, default=10, help="seeds per learner (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     p = sub.add_parser("solve", help="plan on a named GridWorld layout and print the greedy policy",
@@ -157,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``rlcore`` with ``argv`` (default: the command line); returns the process exit code.
 
-    Bad input (``ValueError``, ``TypeError``, a missing file) is reported in one
-    line on stderr with exit code 2, never as a traceback.
+    Bad input (``ValueError``, ``TypeError``, a path that is missing, unwritable or
+    taken, running out of memory) is reported in one line on stderr with exit code 2,
+    Ctrl-C in one line with exit code 130, a closed stdout with exit code 1; never a
+    traceback.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -183,9 +187,19 @@ def main(argv: list[str] | None = None) -> int:
                             args.top_k, args.top_p, args.seed, args.device)
         parser.print_help(sys.stderr)
         return 2
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, OSError) as exc:  # OSError: a missing, unwritable or occupied path
+        if isinstance(exc, BrokenPipeError):  # stdout closed by the reader (`rlcore demo | head -1`)
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+            return 1
         print(f"rlcore {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"rlcore {args.command}: error: out of memory; ask for fewer episodes, seeds or iterations",
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rlcore {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
