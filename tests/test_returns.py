@@ -156,3 +156,15 @@ def test_truncated_needs_next_values():
         discounted_returns(np.zeros(3), 0.9, truncated=np.zeros(3, dtype=bool))
     with pytest.raises(ValueError, match="next_values"):
         gae(np.zeros(3), np.zeros(3), 0.9, 0.9, truncated=np.zeros(3, dtype=bool), next_values=np.zeros(2))
+
+
+def test_integer_rewards_give_float_returns_and_errors_name_the_function():
+    """Mutation testing (issue 9) left these alive: returns of integer rewards must not be cast back to int,
+    float32 rewards come back as float64, and the truncation error names its function and what is missing."""
+    G = discounted_returns(np.array([1, 0, 2]), 0.5)
+    assert G.dtype == np.float64 and G.tolist() == [1 + 0.5 * 0 + 0.25 * 2, 0 + 0.5 * 2, 2.0]
+    assert discounted_returns(np.ones(3, dtype=np.float32), 0.9).dtype == np.float64
+    with pytest.raises(ValueError) as err:
+        discounted_returns(np.zeros(3), 0.9, truncated=np.zeros(3, dtype=bool))
+    assert str(err.value) == ("discounted_returns: truncated was given without next_values; a truncated step "
+                              "needs V(s_{t+1}) of the state it was cut at (next_values[..., t])")
