@@ -34,7 +34,7 @@ from rlcore.advanced.constitution import (
     toy_constitution,
     vowel_in_every_word,
 )
-from rlcore.advanced.cql import CQLResult, cql, cql_update, default_q_min
+from rlcore.advanced.cql import CQLResult, cql, cql_update
 from rlcore.advanced.matrix_games import (
     PlayHistory,
     action_values,
@@ -142,7 +142,7 @@ from rlcore.advanced.verifiable import (
 __all__ = ["ClinicalReport", "answer_probabilities", "evaluate_clinical_policy", "CLINICAL_CHARS", "TREATMENT_CODES",
            "ClinicalTask", "clinical_task", "clinician_corpus", "clinician_policy", "decode_prompt", "encode_prompt",
            "parse_treatment", "TOY_CHARS", "TOY_MAX_LEN", "Constitution", "Principle", "ends_with", "no_repeats",
-           "toy_constitution", "vowel_in_every_word", "CQLResult", "cql", "cql_update", "default_q_min",
+           "toy_constitution", "vowel_in_every_word", "CQLResult", "cql", "cql_update",
            "ArithmeticTask", "PassAtK", "arithmetic_task", "check_answer", "evaluate_expression", "evaluate_pass_at_k",
            "exact_pass_at_k", "mean_pass_at_k", "pass_counts", "pass_probabilities", "supervised_lines",
            "supervised_start", "Option", "OptionModels", "SMDPResult", "hallway_options", "option_model",

@@ -54,11 +54,11 @@ from scipy.special import wrightomega
 from rlcore.core.policies import check_mask
 from rlcore.core.validation import check_flag, check_positive_int, check_real, check_unit_interval
 from rlcore.health.logs import LoggedData
-from rlcore.health.offline import OfflineResult
+from rlcore.health.offline import OfflineResult, default_q_min
 from rlcore.health.ope import _EmpiricalModel
 from rlcore.tabular.common import _fixed_point
 
-__all__ = ["CQLResult", "cql", "cql_update", "default_q_min"]
+__all__ = ["CQLResult", "cql", "cql_update"]
 
 _NEWTON_STEPS = 100
 
@@ -101,17 +101,6 @@ class CQLResult(OfflineResult):
         seen = int((self.counts.sum(axis=1) > 0).sum())
         return (f"CQLResult(alpha_cql={self.alpha_cql:g}, {self.pi.shape[0]} states x {self.pi.shape[1]} actions, "
                 f"{self.iterations} iterations, converged={self.converged}, {seen} states seen in the log)")
-
-
-def default_q_min(data: LoggedData, gamma: float | None = None) -> float:
-    """The smallest return any episode can have given the logged rewards, ``min(0, r_min) / (1 - gamma)``.
-
-    With ``gamma = 1`` it is ``min(0, r_min) * horizon``. The same bound pessimistic
-    [`rlcore.health.offline.fitted_q_iteration`][] gives to unlogged actions.
-    """
-    g = data.gamma if gamma is None else check_unit_interval(gamma, "gamma")
-    r_min = min(0.0, float(data.rewards[data.valid].min())) if data.valid.any() else 0.0
-    return r_min / (1 - g) if g < 1 else r_min * data.horizon
 
 
 def cql_update(Y: Any, counts: Any, *, alpha_cql: float, q_min: float, mask: Any = None,
@@ -221,7 +210,7 @@ def cql(data: LoggedData, *, alpha_cql: float, gamma: float | None = None, mask:
     mask
         ``[S, A]`` bool, allowed actions (True); contraindicated ones get ``Q = -inf``.
     q_min
-        Floor for pairs without data; default [`default_q_min`][] (must not exceed any value you
+        Floor for pairs without data; default [`rlcore.health.offline.default_q_min`][] (must not exceed any value you
         want to be able to represent).
     tol, max_iterations
         Stopping rule and budget (a ``ConvergenceWarning`` and ``converged=False`` if it runs out).

@@ -38,7 +38,13 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from rlcore.core.validation import check_flag, check_nonnegative_int, check_positive_int, check_real
+from rlcore.core.validation import (
+    check_flag,
+    check_nonnegative_int,
+    check_positive_int,
+    check_probability_vector,
+    check_real,
+)
 
 __all__ = ["matching_pennies", "demand_game", "expected_payoffs", "pure_nash", "nash_2x2", "exploitability",
            "PlayHistory", "independent_pg", "action_values", "best_response_switches", "distance_to_nash"]
@@ -52,13 +58,6 @@ def _check_game(A: Any, B: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"A and B must be finite payoff tables of one shape [n, m], got shapes {A.shape} and "
                          f"{B.shape}")
     return A, B
-
-
-def _check_strategy(p: Any, n: int, name: str) -> np.ndarray:
-    p = np.asarray(p, dtype=float)
-    if p.shape != (n,) or not np.isfinite(p).all() or (p < 0).any() or abs(p.sum() - 1) > 1e-9:
-        raise ValueError(f"{name} must be a probability vector of shape ({n},), got {p!r}")
-    return p
 
 
 def matching_pennies() -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +83,7 @@ def demand_game(demands: Any = (1.0, 3.0), surplus: float = 4.0) -> tuple[np.nda
 def expected_payoffs(A: Any, B: Any, x: Any, y: Any) -> tuple[float, float]:
     """``(x^T A y, x^T B y)``: both players' expected payoffs under the mixed strategies ``x`` and ``y``."""
     A, B = _check_game(A, B)
-    x, y = _check_strategy(x, A.shape[0], "x"), _check_strategy(y, A.shape[1], "y")
+    x, y = check_probability_vector(x, A.shape[0], "x"), check_probability_vector(y, A.shape[1], "y")
     return float(x @ A @ y), float(x @ B @ y)
 
 
@@ -121,7 +120,7 @@ def nash_2x2(A: Any, B: Any) -> tuple[np.ndarray, np.ndarray]:
 def exploitability(A: Any, B: Any, x: Any, y: Any) -> float:
     """``[max_i (A y)_i - x^T A y] + [max_j (x^T B)_j - x^T B y]``: what both players gain by best-responding."""
     A, B = _check_game(A, B)
-    x, y = _check_strategy(x, A.shape[0], "x"), _check_strategy(y, A.shape[1], "y")
+    x, y = check_probability_vector(x, A.shape[0], "x"), check_probability_vector(y, A.shape[1], "y")
     return float((A @ y).max() - x @ A @ y + (x @ B).max() - x @ B @ y)
 
 

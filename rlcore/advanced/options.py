@@ -36,7 +36,7 @@ import numpy as np
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.validation import check_positive_int, check_real
 from rlcore.envs.rooms import FourRooms
-from rlcore.tabular.common import _warn
+from rlcore.tabular.common import _warn, as_policy_table
 
 __all__ = ["Option", "primitive_options", "hallway_options", "option_model", "OptionModels", "option_models",
            "SMDPResult", "smdp_value_iteration"]
@@ -132,14 +132,9 @@ def option_model(mdp: TabularMDP, option: Option) -> tuple[np.ndarray, np.ndarra
         raise ValueError(f"option {option.name!r} is for {option.policy.shape[0]} states, the MDP has {S}")
     if mdp.gamma >= 1:
         raise ValueError(f"option models need gamma < 1, got gamma={mdp.gamma}")
-    rows = np.arange(S)
-    a = np.asarray(option.policy, dtype=np.int64)
-    p, nxt = mdp.prob[rows, a], mdp.next_state[rows, a]            # [S, K]
-    cont = np.where(mdp.done[rows, a], 0.0, p) * mdp.gamma
-    M = np.zeros((S, S))
-    np.add.at(M, (np.repeat(rows, nxt.shape[1]), nxt.ravel()), cont.ravel())
-    M[mdp.terminal] = 0.0
-    r_pi = np.where(mdp.terminal, 0.0, (p * mdp.reward[rows, a]).sum(axis=1))
+    table = as_policy_table(mdp, np.asarray(option.policy, dtype=np.int64))
+    M = mdp.policy_matrix(table).toarray()  # gamma P^pi_o without the transitions that end the episode
+    r_pi = (table * mdp.R).sum(axis=1)
     zeta = np.asarray(option.termination, dtype=float)
     lhs = np.eye(S) - M * (1.0 - zeta)[None, :]
     R = np.linalg.solve(lhs, r_pi)

@@ -31,7 +31,7 @@ import torch
 from rlcore.advanced.constitution import TOY_CHARS, TOY_MAX_LEN, Constitution, toy_constitution
 from rlcore.advanced.offline_lm import online_ppo
 from rlcore.core.validation import check_nonnegative_int, check_positive_int, check_real, check_unit_interval
-from rlcore.envs.rewards import TextReward
+from rlcore.envs.rewards import from_function
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.config import PPOConfig
 from rlcore.lm.exact import enumerate_completions
@@ -152,22 +152,14 @@ def careless_model(seed: int = 0, n_lines: int = 400, steps: int = 150, temperat
     return model
 
 
-class _Batched(TextReward):  # a batched rule texts -> [n] (from_function wraps per-text rules)
-    def __init__(self, fn, name: str) -> None:
-        self.fn, self.name = fn, name
-
-    def score(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.fn(texts), dtype=np.float64)
-
-
 def toy_evaluator(ref: CharLM, constitution: Constitution | None = None) -> ToyEvaluator:
     """A [`ToyEvaluator`][] (KL to ``ref``) with rewards ``violation`` (any broken principle), one indicator per
     principle and ``helpfulness``."""
     c = constitution or toy_constitution()
-    rewards = {"violation": _Batched(lambda ts: c.violations(ts).any(axis=1), "violation"),
-               "helpfulness": _Batched(helpfulness, "helpfulness")}
+    rewards = {"violation": from_function(lambda t: float(c.violations([t]).any()), "violation"),
+               "helpfulness": from_function(lambda t: float(helpfulness([t])[0]), "helpfulness")}
     for k, name in enumerate(c.names):
-        rewards[name] = _Batched(lambda ts, k=k: c.violations(ts)[:, k], name)
+        rewards[name] = from_function(lambda t, k=k: float(c.violations([t])[0, k]), name)
     return ToyEvaluator(ref, TOY_MAX_LEN, ("",), rewards)
 
 

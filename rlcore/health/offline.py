@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.policies import check_mask
+from rlcore.core.validation import check_unit_interval
 from rlcore.health.logs import (  # noqa: F401 (re-exported)
     OPE_METHODS,
     LoggedData,
@@ -39,7 +40,7 @@ from rlcore.health.ope import (  # noqa: F401 (re-exported)
 __all__ = [
     "LoggedData", "collect_logs", "soften_policy", "true_value", "finite_horizon_values",
     "OPEEstimate", "importance_sampling", "doubly_robust", "fitted_q_evaluation", "evaluate_offline",
-    "OPE_METHODS", "check_support", "OfflineResult", "fitted_q_iteration", "behaviour_cloning",
+    "OPE_METHODS", "check_support", "OfflineResult", "default_q_min", "fitted_q_iteration", "behaviour_cloning",
 ]
 
 
@@ -74,6 +75,17 @@ class OfflineResult:
                 f"iterations, {seen} states seen in the log)")
 
 
+def default_q_min(data: LoggedData, gamma: float | None = None) -> float:
+    """The smallest return any episode can have given the logged rewards, ``min(0, r_min) / (1 - gamma)``.
+
+    With ``gamma = 1`` it is ``min(0, r_min) * horizon``; ``gamma`` defaults to the log's. The value
+    pessimistic [`fitted_q_iteration`][] and [`rlcore.advanced.cql`][] give to actions the log lacks.
+    """
+    g = data.gamma if gamma is None else check_unit_interval(gamma, "gamma")
+    r_min = min(0.0, float(data.rewards[data.valid].min())) if data.valid.any() else 0.0
+    return r_min / (1 - g) if g < 1 else r_min * data.horizon
+
+
 def fitted_q_iteration(data: LoggedData, *, mask: Any = None, pessimistic: bool = True,
                        unseen_q: float | None = None, penalty: float = 0.0, tol: float = 1e-8,
                        max_iterations: int = 10_000) -> OfflineResult:
@@ -102,8 +114,7 @@ def fitted_q_iteration(data: LoggedData, *, mask: Any = None, pessimistic: bool 
         raise ValueError(f"unseen_q must be finite, got {unseen_q}")
     if unseen_q is None:
         if pessimistic:
-            r_min = float(data.rewards[data.valid].min()) if data.valid.any() else 0.0
-            unseen_q = min(0.0, r_min) / (1 - data.gamma) if data.gamma < 1 else min(0.0, r_min) * data.horizon
+            unseen_q = default_q_min(data)
         else:
             unseen_q = 0.0
     model = _EmpiricalModel(data)
