@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["check_unit_interval", "check_positive_int", "check_nonnegative_int", "check_real", "check_flag",
-           "check_probability_vector", "check_successor_arrays", "terminal_mask", "as_names", "check_mask"]
+           "check_probability_vector", "check_successor_arrays", "terminal_mask", "as_names", "check_mask",
+           "check_array", "check_choice", "check_instance"]
 
 PROB_ATOL = 1e-6
 """How far from 1 a probability vector may sum (rounding of hand-written models)."""
@@ -175,4 +176,60 @@ def check_mask(mask, n_states: int, n_actions: int, state_names=None) -> np.ndar
     return arr
 
 
-# ------------------------------------------------------- vectorised tables
+def check_array(value: Any, name: str, ndim: int | None = None, shape: tuple[int | None, ...] | None = None,
+                finite: bool = True, allow_empty: bool = False, integer: bool = False) -> np.ndarray:
+    """``value`` as a numpy array (float64, or int64 when ``integer``) after checking what every array argument needs.
+
+    ``ndim`` fixes the number of dimensions, ``shape`` the sizes (``None`` leaves one free);
+    ``finite`` refuses NaN and inf; empty arrays are refused unless ``allow_empty``; ``integer``
+    refuses fractional values (``1.5`` as an index or a count). Strings, ``None`` and ragged
+    lists are refused with the argument's name, never with numpy's own message.
+    """
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):          # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        raw = np.asarray(value)
+        arr = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers (rectangular, not ragged), got {type(value).__name__}"
+                        ) from None
+    if raw.dtype == bool and integer:
+        raise TypeError(f"{name} must hold integers, got booleans")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got {arr.ndim} (shape {arr.shape})")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(w is not None and w != g for w, g in zip(shape, arr.shape)):
+            want = "(" + ", ".join("*" if w is None else str(w) for w in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, found {int((~np.isfinite(arr)).sum())} NaN or inf value(s)")
+    if integer:
+        if (arr != np.round(arr)).any():
+            raise ValueError(f"{name} must hold whole numbers, got e.g. {float(arr[arr != np.round(arr)].flat[0])}")
+        return arr.astype(np.int64)
+    return arr
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``choices``; otherwise a ``ValueError`` listing them."""
+    try:
+        ok = value in choices
+    except TypeError:                                  # unhashable value against a set/dict
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_instance(value: Any, name: str, types: type | tuple[type, ...], what: str | None = None) -> Any:
+    """``value`` if it is an instance of ``types``; otherwise a ``TypeError`` saying what was expected."""
+    if not isinstance(value, types):
+        if what is None:
+            ts = types if isinstance(types, tuple) else (types,)
+            what = " or ".join(t.__name__ for t in ts)
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
