@@ -91,7 +91,7 @@ def sepsis_log():
     sepsis = sepsis_model()
     opt = value_iteration(sepsis.mdp, mask=sepsis.mask, tol=1e-10)
     clinicians = soften_policy(opt.policy, sepsis.n_actions, 0.1, sepsis.mask)
-    return sepsis, opt, clinicians, collect_logs(sepsis.mdp, clinicians, 2000, seed=2)
+    return sepsis, opt, clinicians, collect_logs(sepsis.mdp, clinicians, 2000, horizon=sepsis.horizon, seed=2)
 
 
 def empirical_targets(log, V):
@@ -154,7 +154,7 @@ def test_cql_lower_bounds_the_true_q_of_its_policy(sepsis_log):
 def test_cql_beats_fitted_q_iteration_and_the_clinicians(sepsis_log):
     """The chapter's headline on this log: exact value of each greedy policy over the 20-step horizon."""
     sepsis, opt, clinicians, log = sepsis_log
-    H = sepsis.mdp.horizon
+    H = sepsis.horizon
     v_opt, v_clin = true_value(sepsis.mdp, opt.policy, H), true_value(sepsis.mdp, clinicians, H)
     v_fqi = true_value(sepsis.mdp, fitted_q_iteration(log, mask=sepsis.mask).policy, H)
     v_cql = true_value(sepsis.mdp, cql(log, alpha_cql=0.1, mask=sepsis.mask).policy, H)

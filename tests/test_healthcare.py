@@ -76,7 +76,8 @@ def test_sepsis_structure(sepsis):
     m = sepsis
     assert (m.n_states, m.n_actions) == (1442, 8)
     assert m.state_names[1440:] == ("death", "discharge") and m.mdp.terminal[1440:].all()
-    assert m.mdp.terminal.sum() == 2 and m.mdp.horizon == 20
+    assert m.mdp.terminal.sum() == 2
+    assert m.horizon == 20 and m.mdp.horizon is None  # a cut-off of the simulation, not of the task
     assert m.action_names[0] == "none" and m.action_names[7] == "antibiotics+vasopressors+ventilation"
     np.testing.assert_allclose(m.mdp.prob.sum(axis=2), 1.0)
     # Rewards: -1 exactly into death, +1 exactly into discharge, 0 otherwise.
@@ -122,7 +123,7 @@ def test_env_view_runs_and_truncates(sepsis, chronic):
             steps += 1
             if term or trunc:
                 break
-        assert steps <= m.mdp.horizon
+        assert steps <= m.horizon
 
 
 def test_bad_subgroup():

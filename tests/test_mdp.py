@@ -114,13 +114,21 @@ def test_env_view_samples_the_model():
     assert np.all(np.abs(counts / n - expected) <= 5 * se + 1e-12)
 
 
-def test_env_view_truncates_at_horizon_and_is_seeded():
+def test_env_view_ends_the_task_at_its_horizon_and_truncates_at_a_simulation_cut_and_is_seeded():
+    """The MDP's horizon is the end of the task (terminated: no bootstrap); max_episode_steps only
+    cuts the simulation (truncated: the task goes on)."""
     P = np.ones((1, 1, 1))
     mdp = TabularMDP.from_dense(P, np.ones((1, 1)), gamma=1.0, horizon=3)
     env = TabularEnv(mdp)
     env.reset(seed=0)
     flags = [env.step(0)[2:4] for _ in range(3)]
-    assert flags == [(False, False), (False, False), (False, True)]
+    assert flags == [(False, False), (False, False), (True, False)]
+    cut = TabularEnv(mdp, max_episode_steps=2)
+    cut.reset(seed=0)
+    assert [cut.step(0)[2:4] for _ in range(2)] == [(False, False), (False, True)]
+    endless = TabularEnv(TabularMDP.from_dense(P, np.ones((1, 1)), gamma=0.9), max_episode_steps=2)
+    endless.reset(seed=0)
+    assert [endless.step(0)[2:4] for _ in range(2)] == [(False, False), (False, True)]
     a = TabularEnv(random_mdp(5))
     b = TabularEnv(random_mdp(5))
     traj = []

@@ -62,9 +62,9 @@ def test_soften_policy(chronic_setup):
 
 def test_collect_logs_reproducible_and_consistent(sepsis_setup):
     m, opt, b = sepsis_setup
-    a1 = collect_logs(m.mdp, b, 300, seed=5)
-    a2 = collect_logs(m.mdp, b, 300, seed=5)
-    a3 = collect_logs(m.mdp, b, 300, seed=6)
+    a1 = collect_logs(m.mdp, b, 300, horizon=m.horizon, seed=5)
+    a2 = collect_logs(m.mdp, b, 300, horizon=m.horizon, seed=5)
+    a3 = collect_logs(m.mdp, b, 300, horizon=m.horizon, seed=6)
     np.testing.assert_array_equal(a1.states, a2.states)
     np.testing.assert_array_equal(a1.rewards, a2.rewards)
     assert not np.array_equal(a1.states, a3.states)
@@ -81,7 +81,7 @@ def test_collect_logs_reproducible_and_consistent(sepsis_setup):
 def test_true_value_matches_monte_carlo(sepsis_setup):
     """Mean logged return -> v(b): tolerance 4 standard errors of the mean (fails w.p. < 1e-4)."""
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 20_000, seed=0)
+    log = collect_logs(m.mdp, b, 20_000, horizon=m.horizon, seed=0)
     G = log.returns
     assert abs(G.mean() - true_value(m.mdp, b, 20)) < 4 * G.std() / np.sqrt(len(G))
 
@@ -96,7 +96,7 @@ def test_finite_horizon_tends_to_infinite_horizon(chronic_setup):
 # ------------------------------------------------------------ estimators
 def test_on_policy_weights_are_one(sepsis_setup):
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 400, seed=1)
+    log = collect_logs(m.mdp, b, 400, horizon=m.horizon, seed=1)
     for method in ("is", "wis", "pdis"):
         est = importance_sampling(log, b, method, n_bootstrap=0)
         assert est.value == pytest.approx(log.returns.mean())
@@ -139,7 +139,7 @@ def test_doubly_robust_beats_importance_sampling(name, sepsis_setup, chronic_set
 def test_bootstrap_intervals_and_ess(sepsis_setup):
     """On one log of 2,000 episodes (seed 3), every 95% interval covers the exact value."""
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 2000, seed=3)
+    log = collect_logs(m.mdp, b, 2000, horizon=m.horizon, seed=3)
     truth = true_value(m.mdp, opt, 20)
     res = evaluate_offline(log, opt, n_bootstrap=100, seed=0)
     for k, e in res.items():
@@ -167,7 +167,7 @@ def test_fqe_is_exact_with_the_true_model_in_the_limit(chronic_setup):
 def test_support_violation_is_reported(sepsis_setup):
     m, opt, b = sepsis_setup
     greedy_b = soften_policy(opt, m.n_actions, 0.0, m.mask)   # clinicians who never deviate
-    log = collect_logs(m.mdp, greedy_b, 50, seed=0)
+    log = collect_logs(m.mdp, greedy_b, 50, horizon=m.horizon, seed=0)
     other = (opt + 1) % m.n_actions
     other = np.where(m.mask[np.arange(m.n_states), other], other, opt)
     for fn in (lambda: importance_sampling(log, other, "wis"), lambda: doubly_robust(log, other)):
@@ -177,11 +177,11 @@ def test_support_violation_is_reported(sepsis_setup):
 
 def test_shape_errors(sepsis_setup):
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 20, seed=0)
+    log = collect_logs(m.mdp, b, 20, horizon=m.horizon, seed=0)
     with pytest.raises(ValueError, match=r"pi must be an \[S, A\] = \(1442, 8\)"):
         importance_sampling(log, np.zeros((10, 8)))
     with pytest.raises(ValueError, match=r"behaviour must be an \[S, A\]"):
-        collect_logs(m.mdp, b[:, :3], 10, seed=0)
+        collect_logs(m.mdp, b[:, :3], 10, horizon=m.horizon, seed=0)
     with pytest.raises(ValueError, match="horizon must be a positive integer"):
         collect_logs(TabularMDP.from_dense(
             np.ones((2, 1, 2)) / 2, np.zeros((2, 1)), gamma=0.9), np.zeros(2, dtype=int), 5, seed=0)
@@ -194,7 +194,7 @@ def test_shape_errors(sepsis_setup):
 # ------------------------------------------------------------ offline learning
 def test_offline_learning_pessimism_and_cloning(sepsis_setup):
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 5000, seed=4)
+    log = collect_logs(m.mdp, b, 5000, horizon=m.horizon, seed=4)
     v_opt, v_b = true_value(m.mdp, opt, 20), true_value(m.mdp, b, 20)
     naive = fitted_q_iteration(log, mask=m.mask, pessimistic=False)
     cautious = fitted_q_iteration(log, mask=m.mask, penalty=1.0)
@@ -214,16 +214,17 @@ def test_offline_learning_pessimism_and_cloning(sepsis_setup):
 def test_wis_trap_is_genuine_and_reproducible(sepsis_setup):
     m, opt, _ = sepsis_setup
     b = soften_policy(opt, m.n_actions, 0.15, m.mask)
-    trap = find_wis_trap(m.mdp, b, n_episodes=200, mask=m.mask, seeds=range(5))
+    trap = find_wis_trap(m.mdp, b, n_episodes=200, mask=m.mask, horizon=m.horizon, seeds=range(5))
     assert trap.found and trap.n_trap >= 1
     assert trap.wis_learned > trap.wis_clinician and trap.true_learned < trap.true_clinician
     # Recompute the trap seed's numbers from scratch.
-    log = collect_logs(m.mdp, b, 200, seed=trap.seed)
+    log = collect_logs(m.mdp, b, 200, horizon=m.horizon, seed=trap.seed)
     learned = fitted_q_iteration(log, mask=m.mask, pessimistic=False)
     np.testing.assert_array_equal(learned.policy, trap.learned_policy)
     assert importance_sampling(log, learned.policy, "wis", n_bootstrap=0).value == pytest.approx(trap.wis_learned)
     assert true_value(m.mdp, learned.policy, 20) == pytest.approx(trap.true_learned)
-    assert find_wis_trap(m.mdp, b, n_episodes=200, mask=m.mask, seeds=range(5)) .wis_learned == trap.wis_learned
+    again = find_wis_trap(m.mdp, b, n_episodes=200, mask=m.mask, horizon=m.horizon, seeds=range(5))
+    assert again.wis_learned == trap.wis_learned
     assert isinstance(plot_trap(trap), Figure)
 
 
@@ -259,7 +260,7 @@ def test_no_support_is_said_loudly():
 
 def test_nonsense_is_refused_not_computed(sepsis_setup):
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 50, seed=0)
+    log = collect_logs(m.mdp, b, 50, horizon=m.horizon, seed=0)
     for kw, match in ((dict(penalty=float("nan")), "penalty"), (dict(penalty=-1.0), "penalty"),
                       (dict(tol=0.0), "tol"), (dict(tol=float("nan")), "tol"),
                       (dict(max_iterations=0), "max_iterations"), (dict(max_iterations=2.5), "max_iterations"),
@@ -286,7 +287,7 @@ def test_results_print_a_short_summary(sepsis_setup):
     from rlcore import GridWorld, q_learning, value_iteration
 
     m, opt, b = sepsis_setup
-    log = collect_logs(m.mdp, b, 30, seed=0)
+    log = collect_logs(m.mdp, b, 30, horizon=m.horizon, seed=0)
     env = GridWorld("classic")
     objects = [value_iteration(env.mdp), q_learning(env, n_episodes=3, seed=0, max_steps=50), log,
                fitted_q_iteration(log, mask=m.mask), evaluate_offline(log, opt, ("wis",), n_bootstrap=5)["wis"]]

@@ -80,14 +80,24 @@ def test_learners_solve_a_deterministic_gridworld(learner):
     np.testing.assert_allclose(policy_evaluation(env.mdp, res.policy).V[0], star.V[0], atol=1e-9)
 
 
-def _always_one(horizon: int) -> TabularMDP:
+def _always_one(horizon: int | None = None) -> TabularMDP:
     """One state, one action, reward 1 forever; only a time limit stops an episode."""
     return TabularMDP.from_dense(np.ones((1, 1, 1)), np.ones((1, 1)), gamma=0.9, horizon=horizon)
 
 
+def test_a_task_horizon_ends_the_task_for_the_learners_as_for_dynamic_programming():
+    """With horizon 5 nothing is earned after step 5: DP gives V_0 = sum_{t<5} 0.9^t, and Q-learning,
+    which never bootstraps past the end, can never exceed it (every target is at most V_0)."""
+    mdp = _always_one(horizon=5)
+    v0 = sum(0.9**t for t in range(5))
+    assert value_iteration(mdp).V[0] == pytest.approx(v0, abs=1e-12)
+    res = q_learning(TabularEnv(mdp), n_episodes=400, alpha=0.1, epsilon=0.0, seed=0)
+    assert 0.8 * v0 < res.Q[0, 0] <= v0 + 1e-12
+
+
 def test_truncation_bootstraps_but_termination_does_not():
     gamma = 0.9
-    env = TabularEnv(_always_one(horizon=5))
+    env = TabularEnv(_always_one(), max_episode_steps=5)
     right = q_learning(env, n_episodes=400, alpha=0.1, epsilon=0.0, gamma=gamma, seed=0)
     # The task never ends, so Q = 1 / (1 - gamma) = 10 however often the clock cuts an episode.
     assert right.Q[0, 0] == pytest.approx(1 / (1 - gamma), rel=1e-3)

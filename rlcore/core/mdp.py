@@ -66,7 +66,14 @@ class TabularMDP:
     state_names, action_names : sequences of str, optional
         Human-readable names; default ``s0, s1, ...`` and ``a0, a1, ...``.
     horizon : int, optional
-        Episode length limit used by the simulation view (truncation).
+        The task's length ``H``: an episode ends after ``H`` steps and nothing is earned
+        afterwards, so every value of this MDP is ``E[sum_{t<H} gamma^t r_t]``. The meaning is
+        the same everywhere: dynamic programming solves the problem by backward induction
+        (``V_t``, ``pi_t`` depend on the step ``t``), occupancy measures and ``true_value`` sum
+        ``H`` steps, and the simulation view ends the episode at ``H`` as *terminated* (no
+        bootstrap). ``None`` (the default): no horizon, the discounted infinite-horizon task; a
+        cut-off applied only when simulating (``env(max_episode_steps=...)``, a log's length)
+        is then a *truncation* and changes no value. See ``with_horizon``.
 
     Examples
     --------
@@ -158,7 +165,8 @@ class TabularMDP:
     def __repr__(self) -> str:
         return (f"TabularMDP(n_states={self.n_states}, n_actions={self.n_actions}, "
                 f"n_successors={self.n_successors}, gamma={self.gamma}, "
-                f"n_terminal={int(self.terminal.sum())})")
+                f"n_terminal={int(self.terminal.sum())}"
+                + (f", horizon={self.horizon})" if self.horizon is not None else ")"))
 
     # ------------------------------------------------------------ dense views
     @property
@@ -212,6 +220,12 @@ class TabularMDP:
         return TabularMDP(self.next_state, self.prob, reward, self.done, gamma=self.gamma, terminal=self.terminal,
                           initial=self.initial, state_names=self.state_names, action_names=self.action_names,
                           horizon=self.horizon)
+
+    def with_horizon(self, horizon: int | None) -> TabularMDP:
+        """The same model with task horizon ``horizon`` (``None``: the infinite-horizon task)."""
+        return TabularMDP(self.next_state, self.prob, self.reward, self.done, gamma=self.gamma, terminal=self.terminal,
+                          initial=self.initial, state_names=self.state_names, action_names=self.action_names,
+                          horizon=horizon)
 
     # -------------------------------------------------------- Bellman backup
     def q_from_v(self, V: np.ndarray) -> np.ndarray:

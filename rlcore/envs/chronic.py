@@ -100,7 +100,8 @@ def chronic_disease_model(subgroup: str = "adult", *, gamma: float = 0.97, horiz
     event (de-intensify first); plus the subgroup's list
     (``CHRONIC_SUBGROUPS``). ``gamma = 0.97`` per quarter is about 3%/quarter
     discounting of future health (high for economics, chosen so a 10-year
-    horizon matters); ``horizon = 40`` quarters limits simulated episodes.
+    horizon matters); ``horizon = 40`` quarters limits simulated episodes and logs
+    (``model.horizon``; the task itself has none: see [`TreatmentModel`][rlcore.envs.treatment.TreatmentModel]).
     Start: newly referred patients, glucose above target/high/very high
     (0.4/0.4/0.2) and no/early complications (0.8/0.2).
     """
@@ -165,7 +166,8 @@ def chronic_disease_model(subgroup: str = "adult", *, gamma: float = 0.97, horiz
     for act in prm["contraindicated"]:
         mask[:S_live, CHRONIC_ACTIONS.index(act)] = False
     mdp = TabularMDP(next_state, prob, outcome - burden_weight * burden, gamma=gamma, terminal=[DEAD],
-                     initial=initial, state_names=names, action_names=CHRONIC_ACTIONS, horizon=horizon)
+                     initial=initial, state_names=names, action_names=CHRONIC_ACTIONS)
     mask.setflags(write=False)
     return TreatmentModel("chronic", subgroup, mdp, outcome, burden, adverse, mask, float(burden_weight),
-                          {"glucose": GLUCOSE_BANDS, "complications": COMPLICATIONS}, "hypoglycaemic event")
+                          {"glucose": GLUCOSE_BANDS, "complications": COMPLICATIONS}, "hypoglycaemic event",
+                          horizon=horizon)

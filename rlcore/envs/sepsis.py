@@ -109,7 +109,8 @@ def sepsis_model(subgroup: str = "adult", *, gamma: float = 0.99, horizon: int =
     Outcome (the reward, as in Oberst & Sontag): a transition into a state with
     3 or more abnormal vitals (of hr, bp, o2, glucose) is death, ``-1``; into a
     state with all four normal *and* no treatment chosen is discharge, ``+1``;
-    otherwise ``0``. ``gamma = 0.99``, ``horizon = 20`` steps.
+    otherwise ``0``. ``gamma = 0.99``; ``horizon = 20`` steps per simulated stay
+    (``model.horizon``, a cut-off of simulation and logs; the task itself has none).
 
     Burden (``0`` weight by default, so the default reward is the outcome alone):
     ``0.02`` antibiotics, ``0.05`` vasopressors, ``0.05`` ventilation per step (line
@@ -233,9 +234,9 @@ def sepsis_model(subgroup: str = "adult", *, gamma: float = 0.99, horizon: int =
     mask[:S_live] = ~((bp == 2) & (n_vaso == 1))
     mask.setflags(write=False)
     mdp = TabularMDP(next_state, prob, outcome - burden_weight * burden, gamma=gamma, terminal=[DEATH, DISCHARGE],
-                     initial=initial, state_names=names, action_names=SEPSIS_ACTIONS, horizon=horizon)
+                     initial=initial, state_names=names, action_names=SEPSIS_ACTIONS)
     return TreatmentModel("sepsis", subgroup, mdp, outcome, burden, adverse, mask, float(burden_weight),
-                          dict(SEPSIS_FACTORS), "treatment complication")
+                          dict(SEPSIS_FACTORS), "treatment complication", horizon=horizon)
 
 
 def sepsis_state(**levels: str) -> int:

@@ -23,8 +23,10 @@ class TabularEnv(gym.Env):
     ``reset`` draws ``s_0`` from ``mdp.initial``; ``step(a)`` draws a successor
     slot ``k`` with probability ``prob[s, a, k]`` and returns
     ``(s', r, terminated, truncated, info)``, where ``terminated`` is the slot's
-    ``done`` flag and ``truncated`` is set when ``max_episode_steps`` (default:
-    the MDP's ``horizon``) is reached first.
+    ``done`` flag or the end of the task (step ``mdp.horizon``, when the MDP has one:
+    nothing is earned after it, so learners must not bootstrap) and ``truncated`` is set
+    when ``max_episode_steps``, a cut-off of the simulation only, is reached first (the
+    task goes on, so learners do bootstrap there).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -39,7 +41,7 @@ class TabularEnv(gym.Env):
         self.mdp = mdp
         self.observation_space = spaces.Discrete(mdp.n_states)
         self.action_space = spaces.Discrete(mdp.n_actions)
-        self.max_episode_steps = max_episode_steps if max_episode_steps is not None else mdp.horizon
+        self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
         self._cum = np.cumsum(mdp.prob, axis=2)
         self._init_cum = np.cumsum(mdp.initial)
@@ -63,9 +65,9 @@ class TabularEnv(gym.Env):
                 self.mdp.n_successors - 1)
         s2 = int(self.mdp.next_state[s, a, k])
         r = float(self.mdp.reward[s, a, k])
-        terminated = bool(self.mdp.done[s, a, k])
         self.s = s2
         self.t += 1
+        terminated = bool(self.mdp.done[s, a, k]) or (self.mdp.horizon is not None and self.t >= self.mdp.horizon)
         truncated = (not terminated and self.max_episode_steps is not None
                      and self.t >= self.max_episode_steps)
         return s2, r, terminated, truncated, {"prob": float(self.mdp.prob[s, a, k])}

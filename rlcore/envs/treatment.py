@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import check_positive_int
 from rlcore.envs.tabular import TabularEnv
 
 __all__ = ['TreatmentModel', 'pooled_model', 'DISCLAIMER']
@@ -53,6 +54,13 @@ class TreatmentModel:
         State factors and their level names, in the order of the state index.
     adverse_name
         What one adverse event is (for tables and plot labels).
+    horizon
+        Length of a simulated stay or follow-up (20 ICU steps, 40 quarters): the default
+        length of logged episodes and of ``env()`` episodes. It is a cut-off of the
+        *simulation*, not of the task: ``mdp`` has no horizon (the discounted,
+        infinite-horizon task every planner solves), the env reports the cut as
+        ``truncated`` (learners bootstrap) and values over the window are asked for by
+        name, ``true_value(model.mdp, pi, horizon=model.horizon)``.
     """
 
     name: str
@@ -66,6 +74,10 @@ class TreatmentModel:
     factors: dict = field(default_factory=dict, repr=False)
     adverse_name: str = "adverse event"
     disclaimer: str = DISCLAIMER
+    horizon: int | None = None
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.horizon, "horizon", none=True)
 
     @property
     def n_states(self) -> int:
@@ -103,8 +115,9 @@ class TreatmentModel:
         return self.mdp.with_reward(getattr(self, component))
 
     def env(self, max_episode_steps: int | None = None, render_mode: str | None = None):
-        """The gymnasium ``Env`` view (seed it with ``reset(seed=...)``); horizon = ``mdp.horizon`` by default."""
-        return TabularEnv(self.mdp, max_episode_steps=max_episode_steps, render_mode=render_mode)
+        """The gymnasium ``Env`` view (seed it with ``reset(seed=...)``), truncated after ``horizon`` steps."""
+        steps = self.horizon if max_episode_steps is None else max_episode_steps
+        return TabularEnv(self.mdp, max_episode_steps=steps, render_mode=render_mode)
 
 
 def pooled_model(models: list[TreatmentModel], weights: Any = None) -> TreatmentModel:
@@ -140,12 +153,12 @@ def pooled_model(models: list[TreatmentModel], weights: Any = None) -> Treatment
     mdp = TabularMDP(cat(lambda m: m.mdp.next_state), prob, cat(lambda m: m.mdp.reward), cat(lambda m: m.mdp.done),
                      gamma=first.mdp.gamma, terminal=np.logical_or.reduce([m.mdp.terminal for m in models]),
                      initial=sum(wg * m.mdp.initial for wg, m in zip(w, models)),
-                     state_names=first.state_names, action_names=first.action_names, horizon=first.mdp.horizon)
+                     state_names=first.state_names, action_names=first.action_names)
     mask = np.logical_and.reduce([m.mask for m in models])
     mask[~mask.any(axis=1)] = True  # no common safe action: fall back to allowing all (reported by callers)
     return TreatmentModel(f"pooled({first.name})", "+".join(m.subgroup for m in models), mdp,
                           cat(lambda m: m.outcome), cat(lambda m: m.burden), cat(lambda m: m.adverse), mask,
-                          first.burden_weight, first.factors, first.adverse_name)
+                          first.burden_weight, first.factors, first.adverse_name, horizon=first.horizon)
 
 
 def _compress(next_state: np.ndarray, prob: np.ndarray, *comps: np.ndarray) -> tuple[np.ndarray, ...]:

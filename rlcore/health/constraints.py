@@ -46,6 +46,14 @@ def _lagrangian_policy(model: TreatmentModel, lam: float) -> tuple[np.ndarray, f
     return front.policies[0], float(front.values[0]), float(front.costs[0])
 
 
+def _infinite_horizon(mdp: TabularMDP, fn: str) -> None:
+    """Refuse an MDP with a task horizon: the optima below are stationary, which a finite horizon breaks."""
+    if mdp.horizon is not None:
+        raise ValueError(f"{fn} solves the discounted task without a horizon over stationary policies; this MDP "
+                         f"has horizon {mdp.horizon}, whose constrained optimum may depend on the step (pass "
+                         f"mdp.with_horizon(None) to solve the infinite-horizon task)")
+
+
 def _check_lambdas(lambdas: Any) -> np.ndarray:
     lambdas = np.concatenate([[0.0], np.logspace(-2, 2, 24)]) if lambdas is None else np.asarray(lambdas, float)
     if lambdas.ndim != 1 or not np.isfinite(lambdas).all() or (lambdas < 0).any():
@@ -63,6 +71,7 @@ def lagrangian_front(mdp: TabularMDP, cost: Any, lambdas: Any = None, *, mask: A
     ``v_x(pi) = sum_{s,a} d^pi(s, a) x(s, a)`` with the discounted occupancy ``d^pi``
     from ``mdp.initial``. Default grid: 0 and 24 log-spaced values in ``[0.01, 100]``.
     """
+    _infinite_horizon(mdp, "lagrangian_front")
     lambdas = _check_lambdas(lambdas)
     C = np.asarray(cost, dtype=float)
     if C.shape == (mdp.n_states, mdp.n_actions):
@@ -154,6 +163,7 @@ def constrained_policy(model: TreatmentModel, budget: float, *, lam_max: float =
     Raises ``ValueError`` if no policy can meet the budget (it is below the minimum achievable
     ``v_c``).
     """
+    _infinite_horizon(model.mdp, "constrained_policy")
     budget = float(budget)
     pol0, v0, c0 = _lagrangian_policy(model, 0.0)
     if c0 <= budget:
@@ -209,6 +219,7 @@ def constrained_lp(model: TreatmentModel, budget: float) -> tuple[float, float, 
     from scipy.optimize import linprog
 
     mdp = model.mdp
+    _infinite_horizon(mdp, "constrained_lp")
     S, A, K = mdp.prob.shape
     cont = mdp.gamma * mdp.prob * ~mdp.done
     cols = np.repeat(np.arange(S * A), K)
@@ -252,6 +263,7 @@ def pareto_sweep(model: TreatmentModel, weights: Any = None) -> ParetoFront:
     supported (convex-hull) points of the front; mixtures of neighbouring policies fill the
     segments between them.
     """
+    _infinite_horizon(model.mdp, "pareto_sweep")
     weights = np.linspace(0.0, 1.0, 21) if weights is None else np.asarray(weights, dtype=float)
     if weights.ndim != 1 or ((weights < 0) | (weights > 1)).any():
         raise ValueError("weights must be a 1-D array of values in [0, 1]")

@@ -17,8 +17,9 @@ import numpy as np
 
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.policies import check_mask
-from rlcore.core.validation import check_probability_vector
+from rlcore.core.validation import check_positive_int, check_probability_vector
 from rlcore.tabular.dp import as_policy_table, policy_evaluation, policy_table
+from rlcore.tabular.finite_horizon import backward_induction
 
 __all__ = ["LoggedData", "soften_policy", "collect_logs", "finite_horizon_values", "true_value", "check_support",
            "OPE_METHODS"]
@@ -195,20 +196,22 @@ def finite_horizon_values(mdp: TabularMDP, pi: Any, horizon: int) -> np.ndarray:
     ``V_h(s)`` is the expected discounted reward of the next ``h`` steps from ``s``.
     """
     table = as_policy_table(mdp, pi)
-    V = np.zeros((int(horizon) + 1, mdp.n_states))
-    for h in range(1, int(horizon) + 1):
-        V[h] = (table * mdp.q_from_v(V[h - 1])).sum(axis=1)
-    return V
+    H = check_positive_int(horizon, "horizon")
+    return backward_induction(mdp, H, table).V_by_step[::-1].copy()   # row h = h steps to go
 
 
 def true_value(mdp: TabularMDP, pi: Any, horizon: int | None = None, initial: Any = None) -> float:
     """Exact value of ``pi`` from the start distribution, ``v(pi) = sum_s mu_0(s) V^pi(s)``.
 
     With a ``horizon`` ``H`` (the length of logged episodes) ``V^pi = V_H`` from
-    [`finite_horizon_values`][], the quantity OPE on ``H``-step logs estimates; with
-    ``horizon=None`` it is the infinite-horizon ``V^pi`` of [`rlcore.tabular.dp.policy_evaluation`][].
+    [`finite_horizon_values`][], the quantity OPE on ``H``-step logs estimates. ``horizon=None``
+    means the MDP's own task: ``mdp.horizon`` steps when it has one (the value
+    [`rlcore.tabular.dp.policy_evaluation`][] gives by backward induction), else the
+    infinite-horizon ``V^pi``. One policy, one value per horizon, whichever module asks.
     """
     mu = mdp.initial if initial is None else check_probability_vector(initial, mdp.n_states, "initial")
+    if horizon is None:
+        horizon = mdp.horizon
     if horizon is None:
         return float(mu @ policy_evaluation(mdp, pi).V)
     return float(mu @ finite_horizon_values(mdp, pi, horizon)[-1])

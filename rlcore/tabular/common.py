@@ -42,6 +42,10 @@ class DPResult:
         Per-iteration residual ``max_s |V_{k+1}(s) - V_k(s)|`` (value iteration,
         iterative evaluation) or Bellman optimality residual after each evaluation
         (policy iteration); for convergence plots.
+    V_by_step, policy_by_step
+        Only for an MDP with a ``horizon`` ``H`` (solved by backward induction): ``[H + 1, S]``
+        values ``V_t`` (``V_H = 0``) and ``[H, S]`` greedy actions ``pi_t`` for each step
+        ``t``; ``V``, ``Q`` and ``policy`` are then those of step ``t = 0``. ``None`` otherwise.
     """
 
     V: np.ndarray
@@ -50,9 +54,14 @@ class DPResult:
     iterations: int
     converged: bool
     history: np.ndarray = field(repr=False)
+    V_by_step: np.ndarray | None = field(default=None, repr=False)
+    policy_by_step: np.ndarray | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         S, A = self.Q.shape
+        if self.V_by_step is not None:
+            return (f"DPResult({S} states x {A} actions, backward induction over {self.iterations} steps, "
+                    f"V_0 in [{self.V.min():.4g}, {self.V.max():.4g}])")
         return (f"DPResult({S} states x {A} actions, {self.iterations} iterations, converged={self.converged}, "
                 f"V in [{self.V.min():.4g}, {self.V.max():.4g}])")
 

@@ -30,6 +30,7 @@ from rlcore.tabular.common import (  # noqa: F401 (re-exported)
     never_terminating,
     policy_table,
 )
+from rlcore.tabular.finite_horizon import backward_induction
 
 __all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iteration",
            "value_iteration", "bellman_optimality_residual", "as_policy_table", "policy_table", "proper_policy"]
@@ -57,9 +58,17 @@ def policy_evaluation(
     ``V <- R^pi + gamma P^pi V`` until ``max_s |V_{k+1} - V_k| < tol``.
 
     ``pi`` is an ``[S, A]`` table of probabilities or an ``[S]`` array of actions.
+
+    An MDP with a ``horizon`` ``H`` is evaluated exactly by backward induction,
+    ``V_t = R^pi + gamma P^pi V_{t+1}`` from ``V_H = 0`` (``method``, ``tol`` and
+    ``max_iterations`` play no part); ``V`` is then ``V_0`` and ``V_by_step`` holds every ``V_t``.
     """
     table = as_policy_table(mdp, pi)
     _check_budget(tol, max_iterations)
+    if method not in ("exact", "iterative"):
+        raise ValueError(f"method must be 'exact' or 'iterative', got {method!r}")
+    if mdp.horizon is not None:
+        return backward_induction(mdp, mdp.horizon, table)
     S = mdp.n_states
     rows = np.arange(S)
     R_pi = (table * mdp._R).sum(axis=1)
@@ -134,9 +143,17 @@ def value_iteration(
     actions, ``V_{k+1}(s) = max_{a in A(s)} Q_k(s, a)``: masked entries get
     ``-inf`` added, so the returned ``Q`` is ``-inf`` there and ``policy`` never
     picks them.
+
+    An MDP with a ``horizon`` ``H`` is solved exactly by backward induction instead
+    ([`rlcore.tabular.finite_horizon.backward_induction`][]): ``H`` backups from ``V_H = 0``,
+    a step-dependent policy in ``policy_by_step`` (``policy`` is step 0's), no tolerance.
     """
     _check_budget(tol, max_iterations)
     mask = check_mask(mask, mdp.n_states, mdp.n_actions, mdp.state_names)
+    if mdp.horizon is not None:
+        if V0 is not None:
+            raise ValueError("V0 has no role with a horizon: backward induction starts from V_H = 0")
+        return backward_induction(mdp, mdp.horizon, None, mask)
     S, A, K = mdp.prob.shape
     V = np.zeros(S) if V0 is None else np.asarray(V0, dtype=float).copy()
     if V.shape != (S,):
@@ -208,6 +225,10 @@ def policy_iteration(
     ``mask`` (``[S, A]`` bool, True = allowed) restricts both the start policy and
     every improvement step to allowed actions, ``argmax_{a in A(s)}``; the
     returned ``Q`` is ``-inf`` at masked entries.
+
+    For an MDP with a ``horizon`` the optimal policy depends on the step, which no stationary
+    ``pi_k`` can express: the problem is solved by backward induction, exactly as
+    [`value_iteration`][] does (``policy0`` and ``evaluation`` are then only validated).
     """
     _check_budget(tol, max_iterations)
     S = mdp.n_states
@@ -222,6 +243,8 @@ def policy_iteration(
     if mask is not None and not mask[np.arange(S), policy].all():
         s = int(np.flatnonzero(~mask[np.arange(S), policy])[0])
         raise ValueError(f"policy0 takes masked action {int(policy[s])} in state {s}; start from allowed actions")
+    if mdp.horizon is not None:
+        return backward_induction(mdp, mdp.horizon, None, mask)
     penalty = None if mask is None else np.where(mask, 0.0, -np.inf)
     rows = np.arange(S)
     history = []

@@ -48,6 +48,9 @@ def soft_value_iteration(mdp: TabularMDP, pi_ref: Any, beta: float, *, tol: floa
     ``pi_ref`` is an ``[S, A]`` table (or ``[S]`` actions, which makes every other
     action impossible). Actions with ``pi_ref(a|s) = 0`` keep probability 0 in ``pi``.
     """
+    if mdp.horizon is not None:
+        raise ValueError(f"soft_value_iteration solves the task without a horizon; this MDP has horizon "
+                         f"{mdp.horizon} (pass mdp.with_horizon(None) for the discounted infinite-horizon task)")
     beta = float(beta)
     if not np.isfinite(beta) or beta <= 0:
         raise ValueError(f"beta must be a finite number > 0, got {beta}")

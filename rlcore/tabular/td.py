@@ -15,7 +15,12 @@ and the update ``Q(s,a) <- Q(s,a) + alpha * (y - Q(s,a))``.
 
 Episode endings are first-class: a *terminated* transition bootstraps zero;
 a *truncated* one (a time limit) bootstraps from ``s'`` because the task
-itself did not end there.
+itself did not end there. The MDP's own ``horizon`` is the end of the task, so
+[`TabularEnv`][rlcore.envs.tabular.TabularEnv] reports it as terminated and nothing is
+bootstrapped past it, the meaning dynamic programming gives it; ``max_steps`` and an env's
+``max_episode_steps`` are simulation cut-offs and bootstrap. (The Q-table is indexed by
+state, not by step, so on a task with a horizon it learns one stationary compromise between
+the step-dependent ``Q_t``.)
 """
 
 from __future__ import annotations
