@@ -18,6 +18,7 @@ from typing import Union
 
 import numpy as np
 
+from rlcore.core import validation as cv
 from rlcore.core.validation import check_mask
 
 __all__ = [
@@ -29,39 +30,33 @@ __all__ = [
 Schedule = Union[float, Callable[[int], float]]
 
 
-# ----------------------------------------------------------------- schedules
 def constant(value: float) -> Callable[[int], float]:
     """Schedule that returns ``value`` at every episode."""
+    value = cv.check_real(value, "value", low=-math.inf)
     return lambda episode: value
 
 
 def linear_decay(start: float, end: float, n_episodes: int) -> Callable[[int], float]:
     """``start`` falling linearly to ``end`` over ``n_episodes``, then held at ``end``."""
-    if n_episodes < 1:
+    start, end = cv.check_real(start, "start", low=-math.inf), cv.check_real(end, "end", low=-math.inf)
+    if cv.check_real(n_episodes, "n_episodes", -math.inf) < 1 or not cv.check_positive_int(n_episodes, "n_episodes"):
         raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
-
-    def schedule(episode: int) -> float:
-        frac = min(episode / n_episodes, 1.0)
-        return start + frac * (end - start)
-
-    return schedule
+    return lambda episode: start + min(episode / n_episodes, 1.0) * (end - start)
 
 
 def exponential_decay(start: float, end: float, rate: float) -> Callable[[int], float]:
     """``max(end, start * rate**episode)``, for ``0 < rate <= 1``."""
-    if not 0.0 < rate <= 1.0:
+    start, end = cv.check_real(start, "start", low=-math.inf), cv.check_real(end, "end", low=-math.inf)
+    if not 0.0 < cv.check_real(rate, "rate", low=-math.inf) <= 1.0:
         raise ValueError(f"rate must lie in (0, 1], got {rate}")
     return lambda episode: max(end, start * rate**episode)
 
 
 def checked_schedule(value: Schedule, name: str, low: float, high: float, interval: str) -> Callable[[int], float]:
     """A schedule ``episode -> value`` that checks every value it hands out, not only the first."""
-    if not callable(value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(f"{name} must be a number in {interval} or a schedule episode -> {name}, got {value!r}")
-        fn = constant(float(value))
-    else:
-        fn = value
+    if not callable(value) and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        raise ValueError(f"{name} must be a number in {interval} or a schedule episode -> {name}, got {value!r}")
+    fn = value if callable(value) else (lambda episode: value)
 
     def checked(episode: int) -> float:
         v = fn(episode)
@@ -76,7 +71,14 @@ def checked_schedule(value: Schedule, name: str, low: float, high: float, interv
 
 def greedy_policy(Q: np.ndarray) -> np.ndarray:
     """Deterministic greedy policy ``pi(s) = argmax_a Q(s, a)`` (lowest index on ties), shape ``[S]``."""
-    return np.asarray(Q).argmax(axis=-1)
+    return _q_table(Q).argmax(axis=-1)
+
+
+def _q_table(Q: np.ndarray) -> np.ndarray:  # Q as a float [A] or [S, A] array without NaN (-inf: a masked action)
+    Q = cv.check_array(Q, "Q", finite=False)
+    if Q.ndim not in (1, 2) or np.isnan(Q).any():
+        raise ValueError(f"Q must be an [A] or [S, A] array of action values without NaN, got shape {Q.shape}")
+    return Q
 
 
 def _greedy_mask(Q: np.ndarray) -> np.ndarray:
@@ -92,30 +94,34 @@ def epsilon_greedy_probs(Q: np.ndarray, epsilon: float, mask: np.ndarray | None 
     argmax run over the allowed set ``A(s)`` only:
     ``pi(a|s) = [a in A(s)] (epsilon/|A(s)| + (1 - epsilon) [a in argmax_{A(s)} Q]/n_ties)``.
     """
-    if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
+    epsilon, Q = cv.check_unit_interval(epsilon, "epsilon"), _q_table(Q)
+    if mask is not None:
+        mask = cv.check_mask(mask if Q.ndim == 2 else np.asarray(mask)[None], *np.atleast_2d(Q).shape).reshape(Q.shape)
+    return _epsilon_greedy(Q, epsilon, mask)
+
+
+def _epsilon_greedy(Q: np.ndarray, epsilon: float, mask: np.ndarray | None) -> np.ndarray:
     if mask is None:
         greedy = _greedy_mask(Q)
-        n_actions = greedy.shape[-1]
-        return epsilon / n_actions + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
+        return epsilon / greedy.shape[-1] + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
     allowed = np.asarray(mask, dtype=bool)
-    Qm = np.where(allowed, np.asarray(Q, dtype=float), -np.inf)
-    greedy = _greedy_mask(Qm) & allowed
-    n_allowed = allowed.sum(axis=-1, keepdims=True)
+    greedy, n_allowed = _greedy_mask(np.where(allowed, Q, -np.inf)) & allowed, allowed.sum(axis=-1, keepdims=True)
     return allowed * epsilon / n_allowed + (1 - epsilon) * greedy / greedy.sum(axis=-1, keepdims=True)
 
 
 def boltzmann_probs(Q: np.ndarray, temperature: float) -> np.ndarray:
     """Softmax policy ``pi(a|s) = exp(Q(s,a)/tau) / sum_b exp(Q(s,b)/tau)``; ``tau -> 0`` is greedy."""
-    if not temperature > 0:
+    if not cv.check_real(temperature, "temperature", low=-math.inf) > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
+    return _boltzmann(_q_table(Q), float(temperature))
+
+
+def _boltzmann(Q: np.ndarray, temperature: float) -> np.ndarray:
     z = np.asarray(Q, dtype=float) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
-# ------------------------------------------------------ per-step samplers
 class Exploration:
     """Base class of the per-step action samplers used by the TD learners.
 
@@ -133,7 +139,10 @@ class Exploration:
     _allowed: list[list[int]] | None = None
 
     def bind(self, n_states: int, n_actions: int, rng: np.random.Generator) -> None:
-        self.n_actions = n_actions
+        self.n_states = cv.check_positive_int(n_states, "n_states")
+        self.n_actions = cv.check_positive_int(n_actions, "n_actions")
+        if not callable(getattr(rng, "random", None)):
+            raise TypeError(f"rng must be a numpy Generator (default_rng(seed)), got {type(rng).__name__}")
         self._rng = rng
         self._u: list[float] = []
         self._i = 0
@@ -145,7 +154,7 @@ class Exploration:
         The learners also store ``-inf`` for masked entries of ``Q``, so greedy
         choices skip them; this makes the *random* choices skip them too.
         """
-        self.mask = None if mask is None else np.asarray(mask, dtype=bool)
+        self.mask = None if mask is None else cv.check_mask(mask, self.n_states, self.n_actions)
         self._allowed = None if mask is None else [np.flatnonzero(row).tolist() for row in self.mask]
 
     def begin_episode(self, episode: int) -> None:  # pragma: no cover - overridden where needed
@@ -209,7 +218,7 @@ class EpsilonGreedy(Exploration):
         return self.argmax(q)
 
     def probs(self, q: list[float], s: int) -> np.ndarray:
-        return epsilon_greedy_probs(np.asarray(q), self.epsilon, None if self.mask is None else self.mask[s])
+        return _epsilon_greedy(np.asarray(q, dtype=float), self.epsilon, None if self.mask is None else self.mask[s])
 
 
 class Boltzmann(Exploration):
@@ -233,7 +242,7 @@ class Boltzmann(Exploration):
         return len(w) - 1
 
     def probs(self, q: list[float], s: int) -> np.ndarray:
-        p = boltzmann_probs(np.asarray(q), self.temperature)
+        p = _boltzmann(np.asarray(q, dtype=float), self.temperature)
         return p if self.mask is None else p * self.mask[s]
 
 
@@ -244,18 +253,16 @@ class UCB(Exploration):
     """
 
     def __init__(self, c: float = 1.0) -> None:
-        if not c >= 0:
+        if not cv.check_real(c, "c", low=-math.inf) >= 0:
             raise ValueError(f"c must be >= 0, got {c}")
-        self.c = float(c)
-        self.observes = True
+        self.c, self.observes = float(c), True
 
     def bind(self, n_states: int, n_actions: int, rng: np.random.Generator) -> None:
         super().bind(n_states, n_actions, rng)
         self.counts = np.zeros((n_states, n_actions), dtype=np.int64)
 
     def _scores(self, q: list[float], s: int) -> list[float]:
-        n = self.counts[s]
-        total = n.sum()
+        total = (n := self.counts[s]).sum()
         if total == 0:
             return list(q)
         bonus = self.c * np.sqrt(np.log(total) / np.maximum(n, 1))
@@ -288,9 +295,6 @@ def make_exploration(exploration: Exploration | str | None, epsilon: Schedule | 
                          f"configure that strategy itself (for example Boltzmann(temperature=...))")
     if isinstance(exploration, Exploration):
         return exploration
-    if exploration == "boltzmann":
-        return Boltzmann()
-    if exploration == "ucb":
-        return UCB()
-    raise ValueError(f"exploration must be 'epsilon', 'boltzmann', 'ucb' or an Exploration, "
-                     f"got {exploration!r}")
+    if exploration in ("boltzmann", "ucb"):
+        return Boltzmann() if exploration == "boltzmann" else UCB()
+    raise ValueError(f"exploration must be 'epsilon', 'boltzmann', 'ucb' or an Exploration, got {exploration!r}")

@@ -29,17 +29,18 @@ import numpy as np
 
 from rlcore.core.toytext import read_toytext
 from rlcore.core.validation import (
+    PROB_ATOL,
     as_names,
+    check_array,
     check_positive_int,
     check_probability_vector,
+    check_stochastic,
     check_successor_arrays,
     check_unit_interval,
     terminal_mask,
 )
 
 __all__ = ["TabularMDP"]
-
-_ATOL = 1e-8
 
 
 class TabularMDP:
@@ -204,7 +205,7 @@ class TabularMDP:
         import scipy.sparse as sp
 
         S, A, K = self.prob.shape
-        w = pi_table[:, :, None] * self._cont
+        w = check_stochastic(pi_table, "pi_table", shape=(S, A))[:, :, None] * self._cont
         return sp.csr_matrix((w.ravel(), (np.repeat(np.arange(S), A * K), self.next_state.ravel())), shape=(S, S))
 
     def with_reward(self, reward: Any) -> TabularMDP:
@@ -213,7 +214,7 @@ class TabularMDP:
         ``reward`` is broadcast to ``[S, A, K]``, so an ``[S, A, 1]`` array gives ``R(s, a)``.
         """
         try:
-            reward = np.broadcast_to(np.asarray(reward, dtype=float), self.prob.shape)
+            reward = np.broadcast_to(check_array(reward, "reward"), self.prob.shape)
         except ValueError:
             raise ValueError(f"reward must broadcast to the shape of prob {self.prob.shape}, "
                              f"got {np.shape(reward)}") from None
@@ -233,6 +234,7 @@ class TabularMDP:
 
         Terminating transitions contribute no bootstrap term. Shape ``[S, A]``.
         """
+        V = check_array(V, "V", shape=(self.n_states,))
         return self._R + np.einsum("sak,sak->sa", self._cont, V[self.next_state])
 
     def _successor_major(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -258,8 +260,7 @@ class TabularMDP:
         Only successors with non-zero probability are stored, so a sparse ``P``
         becomes compact successor lists.
         """
-        P = np.asarray(P, dtype=np.float64)
-        R = np.asarray(R, dtype=np.float64)
+        P, R = check_array(P, "P", finite=False), check_array(R, "R", finite=False)
         if P.ndim != 3:
             raise ValueError(f"P must have shape [S, A, S], got {P.ndim} dimension(s) {P.shape}")
         S, A, S2 = P.shape
@@ -273,7 +274,11 @@ class TabularMDP:
             raise ValueError("P must be finite, found NaN or inf")
         if (P < 0).any():
             s, a, _ = np.argwhere(P < 0)[0]
-            raise ValueError(f"probabilities must be non-negative, found {P.min():.3g} at state {s}, action {a}")
+            raise ValueError(f"P: probabilities must be non-negative, found {P.min():.3g} at state {s}, action {a}")
+        if (bad := np.abs(P.sum(axis=2) - 1) > PROB_ATOL).any() or not np.isfinite(R).all():
+            s, a = np.argwhere(bad)[0] if bad.any() else (0, 0)
+            raise ValueError(f"P: probabilities must sum to 1 over next states, got {P[s, a].sum():.6g} at state {s}, "
+                             f"action {a}" if bad.any() else "R: reward must be finite, found NaN or inf")
         K = max(1, int((P > 0).sum(axis=2).max()))
         # Order successors so that non-zero probabilities come first.
         order = np.argsort(~(P > 0), axis=2, kind="stable")[:, :, :K]

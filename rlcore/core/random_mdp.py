@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
-from rlcore.core.validation import check_positive_int, check_unit_interval
+from rlcore.core.validation import check_array, check_nonnegative_int, check_positive_int, check_unit_interval
 
 __all__ = ["random_mdp"]
 
@@ -33,9 +33,10 @@ def random_mdp(n_states: int, n_actions: int, n_successors: int | None = None, *
     S = check_positive_int(n_states, "n_states")
     A = check_positive_int(n_actions, "n_actions")
     check_unit_interval(sparsity, "sparsity")
-    if isinstance(n_terminal, bool) or int(n_terminal) != n_terminal or not 0 <= n_terminal <= S:
+    if check_nonnegative_int(n_terminal, "n_terminal") > S:
         raise ValueError(f"n_terminal must be an integer in [0, {S}], got {n_terminal!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(
+        check_nonnegative_int(seed, "seed", none=True))
     if n_successors is None:
         K = S
         prob = rng.dirichlet(np.ones(S), size=(S, A))
@@ -53,7 +54,10 @@ def random_mdp(n_states: int, n_actions: int, n_successors: int | None = None, *
             raise ValueError(f"reward must be 'uniform', 'normal' or an array, got {reward!r}")
         r = rng.random(shape) if reward == "uniform" else rng.normal(size=shape)
     else:
-        r = np.asarray(reward, dtype=float)
-        r = np.broadcast_to(r.reshape(*r.shape[:2], -1) if r.ndim == 2 else r, shape)
+        r = check_array(reward, "reward")
+        try:
+            r = np.broadcast_to(r.reshape(*r.shape[:2], -1) if r.ndim == 2 else r, shape)
+        except ValueError:
+            raise ValueError(f"reward must broadcast to [S, A, K] = {shape}, got shape {r.shape}") from None
     terminal = list(range(n_terminal)) if n_terminal else None
     return TabularMDP(next_state, prob, r, gamma=gamma, terminal=terminal)

@@ -9,11 +9,13 @@ All functions work on numpy arrays or torch tensors along the last axis
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
-from rlcore.core.validation import check_unit_interval
+from rlcore.core.validation import check_array, check_flags, check_real, check_unit_interval
 
 __all__ = ["discounted_returns", "td_target", "gae"]
 
@@ -38,6 +40,18 @@ def _as_float(flags: Any, like: Any) -> Any:
 
 def _check_gamma(gamma: float, name: str = "gamma") -> None:
     check_unit_interval(gamma, name)
+
+
+def _checked(x: Any, name: str, shape: tuple | None = None, flags: bool = False, scalar: bool = False) -> Any:
+    """``x`` checked by ``check_array`` (``check_flags`` for 0/1 flags) against ``shape``, naming it; a torch
+    tensor comes back as it is, anything else as a numpy array. ``scalar``: a number passes (it broadcasts)."""
+    if x is None and name != "rewards":
+        return None
+    (check_flags if flags else check_array)(x, name, shape=None if scalar and np.ndim(x) == 0 else shape)
+    out = x if type(x).__module__.startswith("torch") else np.asarray(x)
+    if name in ("rewards", "values") and out.ndim == 0:
+        raise ValueError(f"{name} must have a time axis [..., T], got a scalar")
+    return out
 
 
 def _truncation(dones: Any, truncated: Any, next_values: Any, like: Any, fn: str) -> tuple[Any, Any, Any]:
@@ -84,6 +98,11 @@ def discounted_returns(rewards: Any, gamma: float, dones: Any = None, bootstrap:
         ``V(s_{t+1})`` of the state each step led to; read only where ``truncated``.
     """
     _check_gamma(gamma)
+    rewards = _checked(rewards, "rewards")
+    shape, lead = tuple(rewards.shape), tuple(rewards.shape[:-1])
+    dones, truncated = _checked(dones, "dones", shape, flags=True), _checked(truncated, "truncated", shape, flags=True)
+    bootstrap = _checked(bootstrap, "bootstrap", lead, scalar=True)
+    next_values = _checked(next_values, "next_values", shape)
     xp = _lib(rewards)
     T = rewards.shape[-1]
     out = xp.zeros_like(rewards) if xp is np else rewards.new_zeros(rewards.shape)
@@ -112,6 +131,17 @@ def td_target(reward: Any, next_value: Any, gamma: float, terminated: Any) -> An
     A *truncated* transition (time limit) is not terminated: it still
     bootstraps from ``V(s')``. Only true termination cuts the sum.
     """
+    check_unit_interval(gamma)
+    for name, x in (("reward", reward), ("next_value", next_value)):     # a fast path for the scalars of a loop
+        check_real(x, name, low=-math.inf) if isinstance(x, numbers.Real) else check_array(x, name)
+    if not (isinstance(terminated, (bool, np.bool_)) or isinstance(terminated, numbers.Real) and terminated in (0, 1)):
+        check_flags(terminated, "terminated")
+    shapes = [tuple(np.shape(x)) for x in (reward, next_value, terminated)]
+    if any(shapes):
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError(f"next_value must broadcast with reward and terminated, got shapes {shapes}") from None
     return reward + gamma * (1 - terminated * 1) * next_value
 
 
@@ -144,6 +174,12 @@ def gae(rewards: Any, values: Any, gamma: float, lam: float, dones: Any = None,
     """
     _check_gamma(gamma)
     _check_gamma(lam, "lam")
+    rewards = _checked(rewards, "rewards")
+    shape, lead = tuple(rewards.shape), tuple(rewards.shape[:-1])
+    values = _checked(values, "values", shape)
+    dones, truncated = _checked(dones, "dones", shape, flags=True), _checked(truncated, "truncated", shape, flags=True)
+    last_value = _checked(last_value, "last_value", lead, scalar=True)
+    next_values = _checked(next_values, "next_values", shape)
     xp = _lib(rewards)
     T = rewards.shape[-1]
     adv = xp.zeros_like(values) * 1.0

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 
+from rlcore.core.validation import check_instance, check_real, check_tensor
+
 __all__ = ["filter_logits", "sample_logits"]
 
 
 def _check_sampling(temperature: float, top_k: int | None, top_p: float) -> None:
-    if not temperature > 0 or not math.isfinite(temperature):
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature}")
-    if top_k is not None and (int(top_k) != top_k or top_k < 1):
+    check_real(temperature, "temperature", open_low=True)
+    if top_k is not None and (check_real(top_k, "top_k", -math.inf) < 1 or int(top_k) != top_k):
         raise ValueError(f"top_k must be an integer >= 1 or None, got {top_k!r}")
-    if not 0.0 < top_p <= 1.0:
+    if not 0.0 < check_real(top_p, "top_p", -math.inf) <= 1.0:
         raise ValueError(f"top_p must lie in (0, 1], got {top_p}")
 
 
@@ -40,6 +41,8 @@ def filter_logits(logits, temperature: float = 1.0, top_k: int | None = None, to
     import torch
 
     _check_sampling(temperature, top_k, top_p)
+    if check_tensor(logits, "logits").ndim == 0 or logits.shape[-1] == 0 or bool(torch.isnan(logits).any()):
+        raise ValueError(f"logits must be a tensor [..., A] with A >= 1 and no NaN, got shape {tuple(logits.shape)}")
     z = logits / temperature if temperature != 1.0 else logits
     neg_inf = float("-inf")
     if top_k is not None and top_k < z.shape[-1]:
@@ -67,6 +70,10 @@ def sample_logits(logits, temperature: float = 1.0, top_k: int | None = None, to
     import torch
 
     z = filter_logits(logits, temperature, top_k, top_p)
+    if generator is not None:
+        check_instance(generator, "generator", torch.Generator)
+    if not bool(torch.isfinite(z).any(dim=-1).all()):
+        raise ValueError("logits must have a finite entry in every row (a row of -inf has no distribution)")
     logp = torch.log_softmax(z, dim=-1)
     actions = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
     return actions, logp.gather(-1, actions.unsqueeze(-1)).squeeze(-1)

@@ -6,21 +6,26 @@ Book: *Implementation guide*, "Conventions" (errors that say what was given and 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from rlcore.core.tensor_checks import check_device, check_tensor  # noqa: F401 (re-exported)
+
 __all__ = ["check_unit_interval", "check_positive_int", "check_nonnegative_int", "check_real", "check_flag",
            "check_probability_vector", "check_successor_arrays", "terminal_mask", "as_names", "check_mask",
-           "check_array", "check_choice", "check_instance"]
+           "check_array", "check_choice", "check_instance", "check_callable", "check_log_probs", "check_strings",
+           "check_index_array", "check_stochastic", "check_flags"]
 
 PROB_ATOL = 1e-6
 """How far from 1 a probability vector may sum (rounding of hand-written models)."""
 
 
 def check_unit_interval(value: Any, name: str = "gamma") -> float:
-    """``value`` as a float in ``[0, 1]`` (NaN refused)."""
+    """``value`` as a float in ``[0, 1]`` (NaN, strings and booleans refused)."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -70,7 +75,7 @@ def check_flag(value: Any, name: str) -> bool:
 
 def check_probability_vector(p: Any, n: int, name: str = "initial") -> np.ndarray:
     """``p`` as a float64 vector of shape ``[n]``: finite, non-negative, summing to 1 (within rounding)."""
-    arr = np.asarray(p, dtype=np.float64)
+    arr = check_array(p, name, finite=False, allow_empty=True)
     if arr.shape != (n,) or not np.isfinite(arr).all() or (arr < 0).any() or abs(arr.sum() - 1) > PROB_ATOL:
         raise ValueError(f"{name} must be a probability vector of shape ({n},) (finite, >= 0, summing to 1), "
                          f"got shape {arr.shape} summing to {arr.sum():.4g}")
@@ -85,13 +90,13 @@ def check_successor_arrays(next_state: Any, prob: Any, reward: Any, done: Any = 
     in ``[0, S)``, ``reward`` finite, all four of one shape.
     """
     next_state = np.asarray(next_state)
-    prob = np.asarray(prob, dtype=np.float64)
-    reward = np.asarray(reward, dtype=np.float64)
+    prob = check_array(prob, "prob", finite=False, allow_empty=True)
+    reward = check_array(reward, "reward", finite=False, allow_empty=True)
     if prob.ndim != 3:
         raise ValueError(f"prob must have shape [S, A, K], got {prob.ndim} dimension(s) {prob.shape}")
     S = prob.shape[0]
     if 0 in prob.shape:
-        raise ValueError(f"the MDP needs at least one state, action and successor, got shape {prob.shape}")
+        raise ValueError(f"prob: the MDP needs at least one state, action and successor, got shape {prob.shape}")
     for name, arr in (("next_state", next_state), ("reward", reward)):
         if arr.shape != prob.shape:
             raise ValueError(f"{name} must have the shape of prob {prob.shape}, got {arr.shape}")
@@ -143,6 +148,8 @@ def as_names(names: Sequence[str] | None, n: int, arg: str, default: str) -> tup
     """``n`` display names: the given ones (one per item) or ``default0, default1, ...``."""
     if names is None:
         return tuple(f"{default}{i}" for i in range(n))
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise TypeError(f"{arg} must be a sequence of names, got {type(names).__name__}")
     names = tuple(str(x) for x in names)
     if len(names) != n:
         raise ValueError(f"{arg} must have one name per {default.strip('_')} ({n}), got {len(names)}")
@@ -188,7 +195,10 @@ def check_array(value: Any, name: str, ndim: int | None = None, shape: tuple[int
     if value is None or isinstance(value, (str, bytes, dict, set)):
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
     if hasattr(value, "detach") and hasattr(value, "cpu"):          # a torch tensor
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.element_size() < 4:   # bfloat16 has no numpy twin
+            value = value.float()
+        value = value.numpy()
     try:
         raw = np.asarray(value)
         arr = raw.astype(np.float64)
@@ -233,3 +243,57 @@ def check_instance(value: Any, name: str, types: type | tuple[type, ...], what: 
             what = " or ".join(t.__name__ for t in ts)
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     return value
+
+
+def check_callable(value: Any, name: str) -> Any:
+    """``value`` if it can be called (a reward rule, a ``TextReward``); otherwise a ``TypeError`` naming ``name``."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable (a function or a TextReward), got {type(value).__name__}")
+    return value
+
+
+def check_log_probs(value: Any, name: str, ndim: int | None = 1, shape: tuple[int | None, ...] | None = None
+                    ) -> np.ndarray:
+    """``value`` as float64 log-probabilities: [`check_array`][], but ``-inf`` (zero probability) allowed, NaN not."""
+    arr = check_array(value, name, ndim=ndim, shape=shape, finite=False)
+    if np.isnan(arr).any() or (arr == np.inf).any():
+        raise ValueError(f"{name} must hold log-probabilities (finite or -inf), found NaN or +inf")
+    return arr
+
+
+def check_strings(value: Any, name: str, allow_empty: bool = False) -> tuple[str, ...]:
+    """``value`` as a tuple of strings from a list or tuple of ``str`` (a lone string is refused, not split)."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of strings, got {type(value).__name__}")
+    bad = [x for x in value if not isinstance(x, str)]
+    if bad:
+        raise TypeError(f"{name} must hold strings only, got {bad[0]!r}")
+    if not value and not allow_empty:
+        raise ValueError(f"{name} must hold at least one string, got none")
+    return tuple(value)
+
+
+def check_index_array(value: Any, name: str, n: int, shape: tuple | None = None, allow_empty: bool = False):
+    """``value`` as an int64 array of indices in ``[0, n)`` (negative ones would wrap around silently)."""
+    arr = check_array(value, name, shape=shape, allow_empty=allow_empty, integer=True)
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must hold indices in [0, {n}), got values in [{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def check_stochastic(value: Any, name: str, shape: tuple | None = None) -> np.ndarray:
+    """``value`` as a float64 array whose last axis holds probability vectors (finite, >= 0, summing to 1)."""
+    arr = check_array(value, name, shape=shape)
+    sums = arr.sum(axis=-1) if arr.ndim else arr
+    if arr.ndim == 0 or (arr < 0).any() or np.abs(sums - 1).max() > PROB_ATOL:
+        raise ValueError(f"{name} must hold probabilities (>= 0, summing to 1) along its last axis, got shape "
+                         f"{arr.shape}, min {arr.min():.4g}, sums in [{sums.min():.6g}, {sums.max():.6g}]")
+    return arr
+
+
+def check_flags(value: Any, name: str, shape: tuple | None = None) -> np.ndarray:
+    """``value`` as a bool array: booleans or 0/1 only (``done = 2`` would flip a sign, ``0.5`` halve a return)."""
+    arr = check_array(value, name, shape=shape, allow_empty=True)
+    if not np.isin(arr, (0.0, 1.0)).all():
+        raise ValueError(f"{name} must hold booleans (or 0/1), got {arr[~np.isin(arr, (0.0, 1.0))][0]!r}")
+    return arr.astype(bool)

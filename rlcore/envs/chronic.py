@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import check_choice, check_real
 from rlcore.envs.treatment import TreatmentModel, _compress
 
 __all__ = ["chronic_disease_model", "GLUCOSE_BANDS", "COMPLICATIONS", "CHRONIC_ACTIONS", "CHRONIC_SUBGROUPS"]
@@ -105,8 +106,8 @@ def chronic_disease_model(subgroup: str = "adult", *, gamma: float = 0.97, horiz
     Start: newly referred patients, glucose above target/high/very high
     (0.4/0.4/0.2) and no/early complications (0.8/0.2).
     """
-    if subgroup not in CHRONIC_SUBGROUPS:
-        raise ValueError(f"subgroup must be one of {tuple(CHRONIC_SUBGROUPS)}, got {subgroup!r}")
+    check_choice(subgroup, "subgroup", tuple(CHRONIC_SUBGROUPS))
+    burden_weight = check_real(burden_weight, "burden_weight")
     prm = CHRONIC_SUBGROUPS[subgroup]
     nG, nC, A = len(GLUCOSE_BANDS), len(COMPLICATIONS), len(CHRONIC_ACTIONS)
     S_live = nG * nC

@@ -27,6 +27,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import (
+    check_array,
+    check_flag,
+    check_index_array,
+    check_instance,
+    check_positive_int,
+    check_real,
+    check_strings,
+)
 from rlcore.envs.tabular import TabularEnv
 
 __all__ = ["GridWorld", "LAYOUTS"]
@@ -61,7 +70,7 @@ def _parse(layout: str | Sequence[str]) -> np.ndarray:
         else:
             rows = [r for r in layout.strip("\n").split("\n")]
     else:
-        rows = list(layout)
+        rows = list(check_strings(layout, "layout", allow_empty=True))
     if not rows or not rows[0]:
         raise ValueError("layout must have at least one row and one column")
     width = len(rows[0])
@@ -119,12 +128,12 @@ class GridWorld(TabularEnv):
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if not 0.0 <= slip <= 1.0:
+        if not 0.0 <= check_real(slip, "slip") <= 1.0:
             raise ValueError(f"slip must lie in [0, 1], got {slip}")
         for name, value in (("step_reward", step_reward), ("goal_reward", goal_reward),
                             ("trap_reward", trap_reward), ("cliff_reward", cliff_reward)):
-            if not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value}")
+            check_real(value, name, low=-np.inf)
+        check_flag(traps_end, "traps_end"), check_flag(cliffs_end, "cliffs_end")
         grid = _parse(layout)
         self.grid = grid
         self.shape = grid.shape
@@ -184,7 +193,7 @@ class GridWorld(TabularEnv):
     @classmethod
     def open(cls, height: int, width: int, **kwargs) -> GridWorld:
         """An empty ``height x width`` room with ``S`` top-left and ``G`` bottom-right."""
-        if height < 1 or width < 2:
+        if check_positive_int(height, "height") < 1 or check_positive_int(width, "width") < 2:
             raise ValueError(f"an open grid needs height >= 1 and width >= 2, got {height}x{width}")
         rows = ["." * width] * height
         rows[0] = "S" + rows[0][1:]
@@ -195,7 +204,8 @@ class GridWorld(TabularEnv):
         """State index of cell ``(row, col)`` (raises for walls and for cells off the grid)."""
         H, W = self.cell_state.shape
         for name, v, n in (("row", row, H), ("col", col, W)):
-            if isinstance(v, bool) or int(v) != v or not 0 <= v < n:
+            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) or isinstance(v, (float, np.floating))
+                                           and float(v).is_integer()) or not 0 <= v < n:
                 raise ValueError(f"{name} must be an integer in [0, {n - 1}], got {v!r}")
         s = int(self.cell_state[int(row), int(col)])
         if s < 0:
@@ -204,9 +214,8 @@ class GridWorld(TabularEnv):
 
     def to_grid(self, values: np.ndarray, fill: float = np.nan) -> np.ndarray:
         """Scatter a per-state array ``[S]`` onto the grid ``[H, W]`` (walls get ``fill``)."""
-        values = np.asarray(values)
-        if values.shape[0] != self.mdp.n_states:
-            raise ValueError(f"values must have one entry per state ({self.mdp.n_states}), got {values.shape}")
+        values = check_array(values, "values", shape=(self.mdp.n_states,), finite=False)
+        check_instance(fill, "fill", (int, float, np.integer, np.floating), "a number")
         out = np.full(self.shape, fill, dtype=float)
         out[self.positions[:, 0], self.positions[:, 1]] = values
         return out
@@ -225,6 +234,7 @@ class GridWorld(TabularEnv):
         episode costs microseconds a frame; [`rlcore.plots.tabular.plot_grid`][] draws the
         annotated figure for the book.
         """
+        cell_px = check_positive_int(cell_px, "cell_px")
         letters = sorted(_CELL_RGB)
         palette = np.array([_CELL_RGB[c] for c in letters], dtype=np.uint8)
         cells = palette[np.searchsorted(letters, self.grid)]
@@ -236,7 +246,7 @@ class GridWorld(TabularEnv):
         """Text picture of the grid; the agent is ``@``, or arrows show ``policy`` if given."""
         g = self.grid.copy().astype("<U1")
         if policy is not None:
-            policy = np.asarray(policy)
+            policy = check_index_array(policy, "policy", len(ACTIONS), shape=(self.mdp.n_states,))
             free = np.isin(self.grid[self.positions[:, 0], self.positions[:, 1]], [".", "S"])
             for (r, c), a in zip(self.positions[free], policy[free]):
                 g[r, c] = ARROWS[int(a)]

@@ -46,6 +46,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rlcore.core import validation as cv
 from rlcore.envs.rewards import (  # re-exported: the reward library lives in rlcore.envs.rewards
     TextReward,
     char_reward,
@@ -74,10 +75,8 @@ def state_count(n_chars: int, max_len: int, window: int | None = None) -> int:
     ``T = min(k, max_len)``. Exact Python integer (no overflow): for 27
     characters and ``T = 20`` it is about ``4.4e28``.
     """
-    if n_chars < 1:
-        raise ValueError(f"n_chars must be >= 1, got {n_chars}")
-    if max_len < 1:
-        raise ValueError(f"max_len must be >= 1, got {max_len}")
+    n_chars, max_len = cv.check_positive_int(n_chars, "n_chars"), cv.check_positive_int(max_len, "max_len")
+    window = cv.check_positive_int(window, "window", none=True)
     T = max_len if window is None else min(window, max_len)
     # the geometric sum in closed form: one big-integer power instead of T + 1 of them
     return T + 1 if n_chars == 1 else (n_chars ** (T + 1) - 1) // (n_chars - 1)
@@ -117,10 +116,7 @@ class CharLanguageEnv(gym.Env):
                  window: int | None = None, prompts: Sequence[str] = ("",), observation: str = "auto",
                  render_mode: str | None = None) -> None:
         self.vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
-        if int(max_len) != max_len or max_len < 1:
-            raise ValueError(f"max_len must be an integer >= 1, got {max_len!r}")
-        if window is not None and (int(window) != window or window < 1):
-            raise ValueError(f"window must be an integer >= 1 or None, got {window!r}")
+        max_len, window = cv.check_positive_int(max_len, "max_len"), cv.check_positive_int(window, "window", none=True)
         if observation not in ("auto", "index", "tokens"):
             raise ValueError(f"observation must be 'auto', 'index' or 'tokens', got {observation!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -133,7 +129,7 @@ class CharLanguageEnv(gym.Env):
             delayed_reward = from_function(delayed_reward, "delayed_reward")
         if immediate_reward is not None:
             immediate_reward = from_function(immediate_reward, "immediate_reward")
-        prompts = list(prompts)
+        prompts = list(cv.check_strings(prompts, "prompts", allow_empty=True))
         if not prompts:
             raise ValueError("prompts must contain at least one prompt (use [''] for none)")
         for p in prompts:
@@ -170,10 +166,14 @@ class CharLanguageEnv(gym.Env):
     # -- state encoding ---------------------------------------------------
     def observed(self, text: str) -> str:
         """The part of ``text`` the agent sees: all of it, or its last ``window`` characters."""
+        cv.check_instance(text, "text", str)
         return text if self.window is None else text[len(text) - min(len(text), self.window):]
 
     def state_index(self, text: str) -> int:
         """Integer index of the observed state: ``offset(t) + sum_i x_i n^(t-1-i)``, ``offset(t) = sum_{j<t} n^j``."""
+        self.vocab.check(text, "text")
+        if len(text) > self.max_len:
+            raise ValueError(f"text {text!r} is longer than max_len={self.max_len}")
         seen = self.observed(text)
         idx = 0
         n = self.vocab.n_chars
@@ -183,7 +183,7 @@ class CharLanguageEnv(gym.Env):
 
     def state_text(self, index: int) -> str:
         """Inverse of [`state_index`][] (the observed text of a state index)."""
-        if not 0 <= index < self.n_states:
+        if cv.check_nonnegative_int(index, "index") >= self.n_states:
             raise ValueError(f"index must lie in [0, {self.n_states}), got {index}")
         t = max(i for i in range(len(self._offset)) if self._offset[i] <= index)
         rest = index - self._offset[t]
@@ -215,6 +215,9 @@ class CharLanguageEnv(gym.Env):
 
         ``r_t = [a_t != EOS] r_imm(text) + [ended] r_end(text)``; ``text`` never contains ``EOS``.
         """
+        self.vocab.check(text, "text"), cv.check_flag(ended, "ended")
+        if cv.check_nonnegative_int(action, "action") >= self.vocab.n_actions:
+            raise ValueError(f"action must be in [0, {self.vocab.n_actions}), got {action!r}")
         r = 0.0
         if self.immediate_reward is not None and action != self.vocab.EOS:
             r += self._check_reward(self.immediate_reward(text), "immediate_reward", text)
@@ -232,9 +235,12 @@ class CharLanguageEnv(gym.Env):
         The same computation as ``step``; batched neural rollouts call it so
         that both views agree by construction. Actions after the episode ends are ignored.
         """
+        self.vocab.check(prompt, "prompt")
+        if len(prompt) >= self.max_len:
+            raise ValueError(f"prompt {prompt!r} must be shorter than max_len={self.max_len}")
         text = prompt
         out: list[float] = []
-        for a in actions:
+        for a in cv.check_array(actions, "actions", shape=(None,), allow_empty=True, integer=True).tolist():
             a = int(a)
             if not 0 <= a < self.vocab.n_actions:
                 raise ValueError(f"action must be in [0, {self.vocab.n_actions}), got {a}")
@@ -250,8 +256,8 @@ class CharLanguageEnv(gym.Env):
 
     # -- gymnasium API ----------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        if options and "prompt" in options:
+        super().reset(seed=cv.check_nonnegative_int(seed, "seed", none=True))
+        if cv.check_instance(options, "options", (dict, type(None))) and "prompt" in options:
             p = options["prompt"]
             self.vocab.check(p, "prompt")
             if len(p) >= self.max_len:
@@ -268,8 +274,7 @@ class CharLanguageEnv(gym.Env):
     def step(self, action: int):
         if self._done:
             raise RuntimeError("step() called on a finished episode; call reset() first")
-        a = int(action)
-        if not 0 <= a < self.vocab.n_actions:
+        if (a := cv.check_nonnegative_int(action, "action")) >= self.vocab.n_actions:
             raise ValueError(f"action must be in [0, {self.vocab.n_actions}), got {action!r}")
         eos = a == self.vocab.EOS
         if not eos:

@@ -10,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.envs.language import CharLanguageEnv
+from rlcore.core.validation import (
+    check_index_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+)
+from rlcore.envs.language import CharLanguageEnv, state_count
 from rlcore.envs.rewards import from_function
 
 __all__ = ["enumerate_states", "greedy_success_rate", "echo_task"]
@@ -22,6 +29,10 @@ def enumerate_states(env: CharLanguageEnv) -> int:
     Depth-first over all action sequences from every prompt, replaying the
     env itself; tests compare the count with [`state_count`][rlcore.envs.language.state_count].
     """
+    check_instance(env, "env", CharLanguageEnv)
+    if state_count(env.vocab.n_chars, env.max_len) * len(env.prompts) > 10**6:  # the action sequences to replay
+        raise ValueError(f"env is too large to enumerate: about {state_count(env.vocab.n_chars, env.max_len):.3g} "
+                         "action sequences per prompt (more than 1e6); count with state_count instead")
     seen: set = set()
     v = env.vocab
 
@@ -52,7 +63,11 @@ def greedy_success_rate(env: CharLanguageEnv, policy: Sequence[int] | np.ndarray
     Prompts are drawn by the env, so with several prompts this measures
     whether the policy can tell them apart from what it observes.
     """
-    policy = np.asarray(policy)
+    if check_instance(env, "env", CharLanguageEnv).observation != "index":
+        raise ValueError("env must have observation='index' for a tabular policy[s], got 'tokens'")
+    policy = check_index_array(policy, "policy", env.vocab.n_actions, shape=(env.n_states,))
+    n_episodes, seed = check_positive_int(n_episodes, "n_episodes"), check_nonnegative_int(seed, "seed", none=True)
+    threshold = check_real(threshold, "threshold", low=-np.inf)
     wins = 0
     for ep in range(n_episodes):
         obs, _ = env.reset(seed=seed if ep == 0 else None)
@@ -74,8 +89,9 @@ def echo_task(window: int | None = None, chars: str = "ab", gap: int = 1) -> Cha
     the optimal policy always succeeds; with ``window <= gap`` every prompt
     looks the same, and the best any policy can do is chance, ``1 / len(chars)``.
     """
-    if gap < 1:
-        raise ValueError(f"gap must be >= 1, got {gap}")
+    gap = check_positive_int(gap, "gap")
+    if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
+        raise ValueError(f"chars must be a non-empty string of distinct characters, got {chars!r}")
     prompts = [c + chars[0] * gap for c in chars]
 
     def echo(text: str) -> float:

@@ -21,6 +21,14 @@ from typing import Any
 
 import numpy as np
 
+from rlcore.core.validation import (
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_real,
+    check_strings,
+)
+
 __all__ = [
     "TextReward", "from_function", "target_match", "pattern_match", "contains_word", "lexicon_score",
     "length_constraint", "char_reward", "weighted_sum",
@@ -42,6 +50,8 @@ class TextReward:
 
     def __call__(self, texts: str | Sequence[str]) -> Any:
         single = isinstance(texts, str)
+        if not single and (isinstance(texts, (bytes, Mapping, set, frozenset)) or not isinstance(texts, Iterable)):
+            raise TypeError(f"texts must be a str or a sequence of str, got {type(texts).__name__}")
         batch = [texts] if single else list(texts)
         for x in batch:
             if not isinstance(x, str):
@@ -101,6 +111,8 @@ def from_function(fn: Callable[[str], float], name: str | None = None) -> TextRe
         return fn
     if not callable(fn):
         raise TypeError(f"fn must be a callable text -> float, got {fn!r}")
+    if name is not None:
+        check_instance(name, "name", str)
     return _FunctionReward(fn, name or getattr(fn, "__name__", "reward"))
 
 
@@ -110,6 +122,7 @@ def target_match(target: str, partial: bool = False) -> TextReward:
     With ``partial=True``, ``R(x) = (number of positions i with x_i == target_i) / max(|x|, |target|)``,
     a shaped version that is 1 only for the exact target.
     """
+    check_instance(target, "target", str), check_flag(partial, "partial")
     def rule(text: str) -> float:
         if not partial:
             return float(text == target)
@@ -126,13 +139,19 @@ def pattern_match(pattern: str, full: bool = True) -> TextReward:
 
     ``full=True`` uses ``re.fullmatch`` (the whole text), otherwise ``re.search`` (anywhere).
     """
-    rx = re.compile(pattern)
+    check_instance(pattern, "pattern", (str, re.Pattern), "a regular expression (str)"), check_flag(full, "full")
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
     match = rx.fullmatch if full else rx.search
     return from_function(lambda text: float(match(text) is not None), f"pattern_match({pattern!r})")
 
 
 def contains_word(word: str) -> TextReward:
     """``R(x) = [word is one of the space-separated words of x]``."""
+    if check_instance(word, "word", str).split() != [word]:  # "" or "two words" would never match
+        raise ValueError(f"word must be one word without spaces, got {word!r}")
     return from_function(lambda text: float(word in text.split()), f"contains_word({word!r})")
 
 
@@ -141,7 +160,9 @@ def lexicon_score(lexicon: Iterable[str], empty: float = 0.0) -> TextReward:
 
     ``R(x) = |{w in words(x) : w in L}| / |words(x)|``, and ``empty`` for a text without words.
     """
-    lex = frozenset(lexicon)
+    lex = frozenset(check_strings(lexicon if isinstance(lexicon, (str, list, tuple)) or not isinstance(
+        lexicon, Iterable) else list(lexicon), "lexicon", allow_empty=True))     # "good" is not {"g", "o", "d"}
+    empty = check_real(empty, "empty", low=-math.inf)
 
     def rule(text: str) -> float:
         words = text.split()
@@ -158,11 +179,9 @@ def length_constraint(min_len: int, max_len: int, scale: float | None = None) ->
     ``R(x) = max(0, 1 - d(|x|) / scale)`` with ``d`` the distance of ``|x|`` to the
     interval (``scale`` defaults to ``max(max_len, 1)``).
     """
-    if min_len < 0 or max_len < min_len:
+    if check_nonnegative_int(min_len, "min_len") > check_nonnegative_int(max_len, "max_len"):
         raise ValueError(f"need 0 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
-    s = float(scale if scale is not None else max(max_len, 1))
-    if not s > 0:
-        raise ValueError(f"scale must be > 0, got {scale}")
+    s = check_real(scale, "scale", open_low=True, none=True) or float(max(max_len, 1))
 
     def rule(text: str) -> float:
         n = len(text)
@@ -177,7 +196,12 @@ def char_reward(scores: Mapping[str, float]) -> TextReward:
 
     Used as ``immediate_reward``: it is called on the text *after* each character.
     """
-    table = dict(scores)
+    if not isinstance(scores, Mapping):
+        raise TypeError(f"scores must be a mapping character -> score, got {type(scores).__name__}")
+    table = {check_instance(c, "scores key", str): check_real(v, f"scores[{c!r}]", low=-math.inf)
+             for c, v in scores.items()}
+    if any(len(c) != 1 for c in table):
+        raise ValueError(f"scores keys must be single characters, got {[c for c in table if len(c) != 1]}")
     return from_function(lambda text: float(table.get(text[-1], 0.0)) if text else 0.0, "char_reward")
 
 
@@ -206,12 +230,16 @@ def weighted_sum(terms: Mapping[Any, float] | Sequence[tuple[float, Any]]) -> Te
     callables are wrapped with [`from_function`][]. ``.components(texts)``
     gives each ``R_i`` by name, for logging.
     """
+    if not isinstance(terms, Iterable) or isinstance(terms, (str, bytes)):
+        raise TypeError(f"terms must be {{reward: weight}} or [(weight, reward), ...], got {type(terms).__name__}")
     pairs = [(w, f) for f, w in terms.items()] if isinstance(terms, Mapping) else list(terms)
     if not pairs:
-        raise ValueError("weighted_sum needs at least one (weight, reward) term")
+        raise ValueError("terms: weighted_sum needs at least one (weight, reward) term")
     checked: list[tuple[float, TextReward]] = []
-    for w, f in pairs:
-        if not callable(f) or not math.isfinite(float(w)):
-            raise ValueError(f"each term must be (finite weight, callable), got ({w!r}, {f!r})")
+    for pair in pairs:
+        w, f = pair if isinstance(pair, tuple) and len(pair) == 2 else (None, None)
+        if not callable(f) or isinstance(w, bool) or not isinstance(w, (int, float, np.number)) \
+                or not math.isfinite(w):
+            raise ValueError(f"terms: each term must be (finite weight, callable), got {pair!r}")
         checked.append((float(w), from_function(f)))
     return _WeightedSum(checked)

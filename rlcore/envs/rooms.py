@@ -80,9 +80,10 @@ def four_rooms(goal: tuple[int, int] = (7, 9), start: tuple[int, int] | None = (
     goal_reward = check_real(goal_reward, "goal_reward", low=-np.inf)
     rows = [list(r) for r in FOUR_ROOMS]
     for name, cell in (("goal", goal), ("start", start)):
-        if cell is None:
+        if cell is None and name == "start":
             continue
-        ok = isinstance(cell, tuple) and len(cell) == 2 and all(isinstance(v, (int, np.integer)) for v in cell)
+        ok = isinstance(cell, tuple) and len(cell) == 2 and all(isinstance(v, (int, np.integer))
+                                                                and not isinstance(v, bool) for v in cell)
         if not ok or not (0 <= cell[0] < len(rows) and 0 <= cell[1] < len(rows[0])) or rows[cell[0]][cell[1]] != ".":
             raise ValueError(f"{name} must be the (row, col) of an open cell of FOUR_ROOMS, got {cell!r}")
     if start is not None and tuple(start) == tuple(goal):

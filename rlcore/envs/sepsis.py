@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import check_choice, check_real
 from rlcore.envs.treatment import TreatmentModel, _compress
 
 __all__ = ["sepsis_model", "sepsis_state", "SEPSIS_ACTIONS", "SEPSIS_SUBGROUPS", "SEPSIS_FACTORS"]
@@ -126,8 +127,8 @@ def sepsis_model(subgroup: str = "adult", *, gamma: float = 0.99, horizon: int =
     (0.05, 0.15, 0.6, 0.15, 0.05) / diabetic (0.05, 0.1, 0.35, 0.3, 0.2), conditioned on
     1 or 2 abnormal vitals (sick on admission, not yet dying).
     """
-    if subgroup not in SEPSIS_SUBGROUPS:
-        raise ValueError(f"subgroup must be one of {tuple(SEPSIS_SUBGROUPS)}, got {subgroup!r}")
+    check_choice(subgroup, "subgroup", tuple(SEPSIS_SUBGROUPS))
+    burden_weight = check_real(burden_weight, "burden_weight")
     prm = SEPSIS_SUBGROUPS[subgroup]
     dims = tuple(len(v) for v in SEPSIS_FACTORS.values())     # (3, 3, 2, 5, 2, 2, 2, 2)
     S_live = int(np.prod(dims))

@@ -5,14 +5,14 @@ Book: *Fundamental concepts*, "The MDP tuple" (model view versus simulation view
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-if TYPE_CHECKING:
-    from rlcore.core.mdp import TabularMDP
+from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import check_instance, check_nonnegative_int, check_positive_int
 
 __all__ = ["TabularEnv"]
 
@@ -36,9 +36,8 @@ class TabularEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, "
                              f"got {render_mode!r}")
-        if max_episode_steps is not None and max_episode_steps < 1:
-            raise ValueError(f"max_episode_steps must be a positive integer, got {max_episode_steps}")
-        self.mdp = mdp
+        max_episode_steps = check_positive_int(max_episode_steps, "max_episode_steps", none=True)
+        self.mdp = check_instance(mdp, "mdp", TabularMDP)
         self.observation_space = spaces.Discrete(mdp.n_states)
         self.action_space = spaces.Discrete(mdp.n_actions)
         self.max_episode_steps = max_episode_steps
@@ -49,15 +48,15 @@ class TabularEnv(gym.Env):
         self.t = 0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        super().reset(seed=check_nonnegative_int(seed, "seed", none=True))
         self.s = int(min(np.searchsorted(self._init_cum, self.np_random.random(), side="right"),
                          self.mdp.n_states - 1))
         self.t = 0
         return self.s, {}
 
     def step(self, action: int):
-        a = int(action)
-        if not 0 <= a < self.mdp.n_actions:
+        a = check_nonnegative_int(action, "action")
+        if a >= self.mdp.n_actions:
             raise ValueError(f"action must be in [0, {self.mdp.n_actions}), got {action!r}")
         s = self.s
         cum = self._cum[s, a]

@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_array, check_choice, check_instance, check_mask, check_positive_int, check_real
 from rlcore.envs.tabular import TabularEnv
 
 __all__ = ['TreatmentModel', 'pooled_model', 'DISCLAIMER']
 
 
+_COMPONENTS = ("outcome", "burden", "adverse")
 DISCLAIMER = "Teaching model, not a clinical tool: parameters are illustrative, not fitted to patients."
 
 
@@ -77,6 +78,10 @@ class TreatmentModel:
     horizon: int | None = None
 
     def __post_init__(self) -> None:
+        shape = check_instance(self.mdp, "mdp", TabularMDP).prob.shape
+        for name in _COMPONENTS:
+            check_array(getattr(self, name), name, shape=shape)
+        check_mask(self.mask, *shape[:2]), check_real(self.burden_weight, "burden_weight")
         check_positive_int(self.horizon, "horizon", none=True)
 
     @property
@@ -97,7 +102,8 @@ class TreatmentModel:
 
     def expected(self, component: str | np.ndarray) -> np.ndarray:
         """Expected one-step value ``c(s, a) = sum_k P_k(s, a) c_k(s, a)`` of a component, shape ``[S, A]``."""
-        arr = getattr(self, component) if isinstance(component, str) else np.asarray(component, dtype=float)
+        arr = getattr(self, check_choice(component, "component", _COMPONENTS)) if isinstance(component, str) \
+            else check_array(component, "component", shape=self.mdp.prob.shape)
         return np.einsum("sak,sak->sa", self.mdp.prob, arr)
 
     def reward_mdp(self, w_outcome: float = 1.0, w_burden: float | None = None,
@@ -107,12 +113,13 @@ class TreatmentModel:
         ``w_burden=None`` keeps the model's own ``burden_weight``. Used by the
         Pareto sweep (vary the weights) and the Lagrangian (``w_adverse = lambda``).
         """
-        wb = self.burden_weight if w_burden is None else float(w_burden)
+        w_outcome, w_adverse = check_real(w_outcome, "w_outcome", -np.inf), check_real(w_adverse, "w_adverse", -np.inf)
+        wb = self.burden_weight if w_burden is None else check_real(w_burden, "w_burden", -np.inf)
         return self.mdp.with_reward(w_outcome * self.outcome - wb * self.burden - w_adverse * self.adverse)
 
     def component_mdp(self, component: str) -> TabularMDP:
         """Same dynamics with reward = one component, so that ``V^pi`` of it is its expected discounted total."""
-        return self.mdp.with_reward(getattr(self, component))
+        return self.mdp.with_reward(getattr(self, check_choice(component, "component", _COMPONENTS)))
 
     def env(self, max_episode_steps: int | None = None, render_mode: str | None = None):
         """The gymnasium ``Env`` view (seed it with ``reset(seed=...)``), truncated after ``horizon`` steps."""
@@ -135,8 +142,10 @@ def pooled_model(models: list[TreatmentModel], weights: Any = None) -> Treatment
     in every state, which ignores that subgroups visit states at different
     rates: a stated simplification).
     """
-    if len(models) < 1:
-        raise ValueError("models must hold at least one TreatmentModel")
+    if not isinstance(models, (list, tuple)) or len(models) < 1:
+        raise ValueError(f"models must be a list holding at least one TreatmentModel, got {type(models).__name__}")
+    for i, m in enumerate(models):
+        check_instance(m, f"models[{i}]", TreatmentModel)
     S, A = models[0].n_states, models[0].n_actions
     for m in models:
         if (m.n_states, m.n_actions) != (S, A):
@@ -144,7 +153,7 @@ def pooled_model(models: list[TreatmentModel], weights: Any = None) -> Treatment
                              f"({m.n_states}, {m.n_actions}) for subgroup {m.subgroup!r}")
         if m.mdp.gamma != models[0].mdp.gamma:
             raise ValueError("all subgroup models must share gamma")
-    w = np.full(len(models), 1.0 / len(models)) if weights is None else np.asarray(weights, dtype=float)
+    w = np.full(len(models), 1.0 / len(models)) if weights is None else check_array(weights, "weights")
     if w.shape != (len(models),) or (w < 0).any() or abs(w.sum() - 1) > 1e-8:
         raise ValueError(f"weights must be {len(models)} non-negative shares summing to 1, got {np.asarray(weights)}")
     cat = lambda f: np.concatenate([f(m) for m in models], axis=2)  # noqa: E731

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rlcore.core.validation import check_array, check_instance
+
 __all__ = ["Vocabulary"]
 
 
@@ -21,15 +23,17 @@ class Vocabulary:
     """
 
     def __init__(self, chars: str | Sequence[str]) -> None:
+        if not isinstance(chars, (str, list, tuple)):   # a set would number its characters differently every run
+            raise TypeError(f"chars must be a str or a list/tuple of characters, got {type(chars).__name__}")
         chars = list(chars)
         if len(chars) == 0:
-            raise ValueError("vocabulary must contain at least one character, got an empty vocabulary")
+            raise ValueError("chars: a vocabulary must contain at least one character, got an empty vocabulary")
         for c in chars:
             if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"vocabulary entries must be single characters, got {c!r}")
+                raise ValueError(f"chars: vocabulary entries must be single characters, got {c!r}")
         if len(set(chars)) != len(chars):
             dup = sorted({c for c in chars if chars.count(c) > 1})
-            raise ValueError(f"vocabulary characters must be distinct, got duplicates {dup}")
+            raise ValueError(f"chars: vocabulary characters must be distinct, got duplicates {dup}")
         self.chars: tuple[str, ...] = tuple(chars)
         self.n_chars = len(chars)
         self.EOS = self.n_chars
@@ -45,11 +49,17 @@ class Vocabulary:
     def from_text(cls, text: str | Iterable[str]) -> Vocabulary:
         """The sorted set of characters in ``text`` (newlines excluded)."""
         if not isinstance(text, str):
-            text = "".join(text)
-        return cls(sorted(set(text) - {"\n", "\r"}))
+            if isinstance(text, (bytes, dict)) or not isinstance(text, Iterable):
+                raise TypeError(f"text must be a str or an iterable of str, got {type(text).__name__}")
+            text = "".join(check_instance(t, "text", str, "an iterable of str") for t in text)
+        chars = sorted(set(text) - {"\n", "\r"})
+        if not chars:
+            raise ValueError(f"text has no characters to build a vocabulary from, got {text!r}")
+        return cls(chars)
 
     def check(self, text: str, name: str = "text") -> None:
         """Raise ``ValueError`` naming the characters of ``text`` not in the vocabulary."""
+        check_instance(text, name, str)
         bad = sorted({c for c in text if c not in self.stoi})
         if bad:
             raise ValueError(f"{name} {text!r} contains characters not in the vocabulary: {bad}; "
@@ -63,10 +73,10 @@ class Vocabulary:
     def decode(self, ids: Iterable[int]) -> str:
         """Text of a sequence of ids; stops at ``EOS``, skips ``BOS`` and ``PAD``."""
         out = []
-        for i in ids:
-            i = int(i)
-            if not 0 <= i < self.n_tokens:  # a negative id would silently wrap to the last character
-                raise ValueError(f"token ids must lie in [0, {self.n_tokens - 1}], got {i}")
+        ids = check_array(ids, "ids", shape=(None,), allow_empty=True, integer=True)
+        if ids.size and not 0 <= ids.min() <= ids.max() < self.n_tokens:  # a negative id would wrap around
+            raise ValueError(f"token ids must lie in [0, {self.n_tokens - 1}], got {ids.min()} to {ids.max()}")
+        for i in ids.tolist():
             if i == self.EOS:
                 break
             if i < self.n_chars:

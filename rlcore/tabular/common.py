@@ -13,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import check_flag, check_instance, check_positive_int, check_real
 
 __all__ = ['ConvergenceWarning', 'DPResult', 'policy_table', 'as_policy_table', 'never_terminating']
 
@@ -97,14 +98,15 @@ def policy_table(pi: Any, n_states: int, n_actions: int, name: str = "pi") -> np
 
 def as_policy_table(mdp: TabularMDP, pi: Any) -> np.ndarray:
     """[`policy_table`][] for the states and actions of ``mdp``."""
+    check_instance(mdp, "mdp", TabularMDP)
     return policy_table(pi, mdp.n_states, mdp.n_actions)
 
 
-def _check_budget(tol: float, max_iterations: int) -> None:
-    if not tol > 0:
+def _check_budget(tol: float, max_iterations: int, progress: bool = False) -> None:
+    if not check_real(tol, "tol", -np.inf) > 0:
         raise ValueError(f"tol must be > 0, got {tol}")
-    if int(max_iterations) != max_iterations or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
+    check_positive_int(max_iterations, "max_iterations")
+    check_flag(progress, "progress")
 
 
 def _warn(name: str, iterations: int, residual: float, tol: float) -> None:
@@ -145,6 +147,7 @@ def never_terminating(mdp: TabularMDP, pi_table: np.ndarray) -> np.ndarray:
     import scipy.sparse as sp
     from scipy.sparse.csgraph import breadth_first_order
 
+    pi_table = policy_table(pi_table, check_instance(mdp, "mdp", TabularMDP).n_states, mdp.n_actions, "pi_table")
     S = mdp.n_states
     pos = (pi_table[:, :, None] > 0) & (mdp.prob > 0)
     ends = (pos & mdp.done).any(axis=(1, 2)) | mdp.terminal

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.policies import check_mask
+from rlcore.core.validation import check_array, check_choice, check_instance
 from rlcore.tabular.common import (  # noqa: F401 (re-exported)
     ConvergenceWarning,
     DPResult,
@@ -38,7 +39,8 @@ __all__ = ["DPResult", "ConvergenceWarning", "policy_evaluation", "policy_iterat
 
 def bellman_optimality_residual(mdp: TabularMDP, V: np.ndarray) -> float:
     """``max_s |(T V)(s) - V(s)|`` with ``(T V)(s) = max_a Q(s, a)``: zero exactly at ``V*``."""
-    return float(np.abs(mdp.q_from_v(np.asarray(V, dtype=float)).max(axis=1) - V).max())
+    V = check_array(V, "V", shape=(check_instance(mdp, "mdp", TabularMDP).n_states,))
+    return float(np.abs(mdp.q_from_v(V).max(axis=1) - V).max())
 
 
 def policy_evaluation(
@@ -64,9 +66,11 @@ def policy_evaluation(
     ``max_iterations`` play no part); ``V`` is then ``V_0`` and ``V_by_step`` holds every ``V_t``.
     """
     table = as_policy_table(mdp, pi)
-    _check_budget(tol, max_iterations)
+    _check_budget(tol, max_iterations, progress)
     if method not in ("exact", "iterative"):
         raise ValueError(f"method must be 'exact' or 'iterative', got {method!r}")
+    if V0 is not None and (method == "exact" or mdp.horizon is not None):
+        raise ValueError("V0 only applies to method='iterative' without a horizon (it is the sweeps' start)")
     if mdp.horizon is not None:
         return backward_induction(mdp, mdp.horizon, table)
     S = mdp.n_states
@@ -103,7 +107,7 @@ def policy_evaluation(
         raise ValueError(f"method must be 'exact' or 'iterative', got {method!r}")
 
     deterministic = np.isin(table, (0.0, 1.0)).all()
-    V = np.zeros(S) if V0 is None else np.asarray(V0, dtype=float).copy()
+    V = np.zeros(S) if V0 is None else check_array(V0, "V0").copy()
     if V.shape != (S,):
         raise ValueError(f"V0 must have shape ({S},), got {V.shape}")
     if deterministic:  # gather only the chosen action: O(S * K) per sweep
@@ -148,14 +152,14 @@ def value_iteration(
     ([`rlcore.tabular.finite_horizon.backward_induction`][]): ``H`` backups from ``V_H = 0``,
     a step-dependent policy in ``policy_by_step`` (``policy`` is step 0's), no tolerance.
     """
-    _check_budget(tol, max_iterations)
-    mask = check_mask(mask, mdp.n_states, mdp.n_actions, mdp.state_names)
+    _check_budget(tol, max_iterations, progress)
+    mask = check_mask(mask, check_instance(mdp, "mdp", TabularMDP).n_states, mdp.n_actions, mdp.state_names)
     if mdp.horizon is not None:
         if V0 is not None:
             raise ValueError("V0 has no role with a horizon: backward induction starts from V_H = 0")
         return backward_induction(mdp, mdp.horizon, None, mask)
     S, A, K = mdp.prob.shape
-    V = np.zeros(S) if V0 is None else np.asarray(V0, dtype=float).copy()
+    V = np.zeros(S) if V0 is None else check_array(V0, "V0").copy()
     if V.shape != (S,):
         raise ValueError(f"V0 must have shape ({S},), got {V.shape}")
     # Successor-major copies [K, A, S] make every array operation of the sweep contiguous.
@@ -188,7 +192,7 @@ def proper_policy(mdp: TabularMDP, mask: np.ndarray | None = None) -> np.ndarray
     only allowed actions are used (states that cannot terminate keep their
     first allowed action).
     """
-    S, A, _ = mdp.prob.shape
+    S, A, _ = check_instance(mdp, "mdp", TabularMDP).prob.shape
     mask = check_mask(mask, S, A, mdp.state_names)
     live = mdp.prob > 0
     if mask is not None:
@@ -230,11 +234,15 @@ def policy_iteration(
     ``pi_k`` can express: the problem is solved by backward induction, exactly as
     [`value_iteration`][] does (``policy0`` and ``evaluation`` are then only validated).
     """
-    _check_budget(tol, max_iterations)
-    S = mdp.n_states
+    _check_budget(tol, max_iterations, progress)
+    check_choice(evaluation, "evaluation", ("exact", "iterative"))
+    S = check_instance(mdp, "mdp", TabularMDP).n_states
     mask = check_mask(mask, S, mdp.n_actions, mdp.state_names)
     if policy0 is not None:
         policy = np.asarray(policy0).copy()
+        if policy.shape != (S,):
+            raise ValueError(f"policy0 must be an [S] = ({S},) array of actions, got shape {policy.shape}")
+        policy_table(policy, S, mdp.n_actions, "policy0")
     elif mdp.gamma < 1:
         policy = np.zeros(S, dtype=np.int64) if mask is None else mask.argmax(axis=1).astype(np.int64)
     else:  # undiscounted: start from a policy that surely terminates

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
-from rlcore.tabular.common import DPResult
+from rlcore.core.validation import check_instance, check_mask, check_positive_int
+from rlcore.tabular.common import DPResult, policy_table
 
 __all__ = ["backward_induction"]
 
@@ -34,8 +35,10 @@ def backward_induction(mdp: TabularMDP, horizon: int, pi_table: np.ndarray | Non
     hold every step; ``mask`` (validated ``[S, A]`` bool, True = allowed) restricts the max.
     ``iterations`` is ``H`` (one backup per step) and ``converged`` is always True.
     """
-    H = int(horizon)
-    S, A = mdp.n_states, mdp.n_actions
+    H = check_positive_int(horizon, "horizon")
+    S, A = check_instance(mdp, "mdp", TabularMDP).n_states, mdp.n_actions
+    pi_table = None if pi_table is None else policy_table(pi_table, S, A, "pi_table")
+    mask = check_mask(mask, S, A, mdp.state_names)
     penalty = None if mask is None else np.where(mask, 0.0, -np.inf)
     V = np.zeros((H + 1, S))
     policy = np.zeros((H, S), dtype=np.int64)

@@ -11,7 +11,7 @@ import numpy as np
 
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.validation import check_probability_vector
-from rlcore.tabular.dp import as_policy_table
+from rlcore.tabular.dp import as_policy_table, never_terminating
 
 __all__ = ["occupancy"]
 
@@ -36,5 +36,8 @@ def occupancy(mdp: TabularMDP, pi: Any, initial: Any = None) -> np.ndarray:
             d_s = d_s + mu_t
             mu_t = MT @ mu_t
         return d_s[:, None] * table
+    if mdp.gamma == 1.0 and (stuck := np.flatnonzero(never_terminating(mdp, table))).size:
+        raise ValueError(f"with gamma = 1 the policy pi must end the episode from every state; from {stuck.size} "
+                         f"state(s), {mdp.state_names[stuck[0]]} among them, it never does: the occupancy is infinite")
     d_s = spla.spsolve((sp.identity(mdp.n_states, format="csc") - M.T).tocsc(), mu)
     return np.atleast_1d(d_s)[:, None] * table

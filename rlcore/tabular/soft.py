@@ -23,6 +23,7 @@ from scipy.special import logsumexp
 
 from rlcore.core.exploration import boltzmann_probs
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import check_instance, check_real
 from rlcore.tabular.common import _check_budget, _fixed_point, policy_table
 
 __all__ = ["SoftResult", "soft_value_iteration"]
@@ -48,13 +49,11 @@ def soft_value_iteration(mdp: TabularMDP, pi_ref: Any, beta: float, *, tol: floa
     ``pi_ref`` is an ``[S, A]`` table (or ``[S]`` actions, which makes every other
     action impossible). Actions with ``pi_ref(a|s) = 0`` keep probability 0 in ``pi``.
     """
-    if mdp.horizon is not None:
+    if check_instance(mdp, "mdp", TabularMDP).horizon is not None:
         raise ValueError(f"soft_value_iteration solves the task without a horizon; this MDP has horizon "
                          f"{mdp.horizon} (pass mdp.with_horizon(None) for the discounted infinite-horizon task)")
-    beta = float(beta)
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"beta must be a finite number > 0, got {beta}")
-    _check_budget(tol, max_iterations)
+    beta = check_real(beta, "beta", open_low=True)
+    _check_budget(tol, max_iterations, progress)
     ref = policy_table(pi_ref, mdp.n_states, mdp.n_actions, "pi_ref")
     with np.errstate(divide="ignore"):
         log_ref = np.log(ref)

@@ -33,7 +33,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rlcore.core.policies import Exploration, Schedule, check_mask, greedy_policy, make_exploration
-from rlcore.core.validation import check_unit_interval
+from rlcore.core.seeding import as_generator
+from rlcore.core.validation import (
+    check_array,
+    check_flag,
+    check_positive_int,
+    check_real,
+    check_unit_interval,
+)
 
 __all__ = ["TDResult", "q_learning", "sarsa", "expected_sarsa", "td_control"]
 
@@ -76,7 +83,7 @@ _METHODS = ("q_learning", "sarsa", "expected_sarsa")
 
 
 def _check_discrete(env: Any) -> tuple[int, int]:
-    obs, act = env.observation_space, env.action_space
+    obs, act = getattr(env, "observation_space", None), getattr(env, "action_space", None)
     if not isinstance(obs, gym.spaces.Discrete) or not isinstance(act, gym.spaces.Discrete):
         raise TypeError("env must have Discrete observation and action spaces, got "
                         f"{type(obs).__name__} and {type(act).__name__}")
@@ -114,9 +121,9 @@ def td_control(
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     n_states, n_actions = _check_discrete(env)
-    if int(n_episodes) != n_episodes or n_episodes < 1:
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
-    if not 0.0 < alpha <= 1.0:
+    n_episodes = check_positive_int(n_episodes, "n_episodes")
+    check_flag(bootstrap_truncated, "bootstrap_truncated"), check_flag(progress, "progress")
+    if not 0.0 < check_real(alpha, "alpha") <= 1.0:
         raise ValueError(f"alpha must lie in (0, 1], got {alpha}")
     if gamma is None:  # the env's own model, when it carries one (GridWorld, TabularEnv, the treatment models)
         model = getattr(getattr(env, "unwrapped", env), "mdp", None)
@@ -125,13 +132,15 @@ def td_control(
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
                                   or max_steps < 1):
         raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     explore = make_exploration(exploration, epsilon)
     explore.bind(n_states, n_actions, rng)
     if Q0 is None:
         Q = [[0.0] * n_actions for _ in range(n_states)]
     else:
-        Q0 = np.asarray(Q0, dtype=float)
+        Q0 = check_array(Q0, "Q0", finite=False)
+        if np.isnan(Q0).any() or (Q0 == np.inf).any():
+            raise ValueError("Q0 must hold finite action values (or -inf for masked actions), found NaN or +inf")
         if Q0.shape != (n_states, n_actions):
             raise ValueError(f"Q0 must have shape ({n_states}, {n_actions}), got {Q0.shape}")
         Q = Q0.tolist()
