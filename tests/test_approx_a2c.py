@@ -276,7 +276,7 @@ class NoSpec(Counter):
     (lambda: "CartPole-v1", TypeError, "must return a gym.Env"),
     ("Pendulum-v1", TypeError, "Discrete action space .* got Box and Box"),
     ("FrozenLake-v1", TypeError, "Box observation space, got Discrete and Discrete"),
-    ("NoSuchEnv-v0", gym.error.Error, "NoSuchEnv"),
+    ("NoSuchEnv-v0", ValueError, "NoSuchEnv"),
 ])
 def test_bad_env(env, exc, match):
     with pytest.raises(exc, match=match):

@@ -454,7 +454,7 @@ def test_plots_draw_what_they_are_given():
     (lambda: plot_step_size_sweep({"a": [0.1]}), "sweep"),
     (lambda: plot_cost_to_go(TileCoder(MC_LOW, MC_HIGH, 2, 2), np.zeros((3, 5))), "w must"),
     (lambda: plot_cost_to_go("coder", None), "coder"),
-    (lambda: plot_cost_to_go(TiledQ(TileCoder([0], [1]), np.zeros((2, 36)))), "2-d"),
+    (lambda: plot_cost_to_go(TiledQ(TileCoder([0], [1]), np.zeros((2, 72)))), "2-d"),
     (lambda: plot_cost_to_go(TiledQ(TileCoder(MC_LOW, MC_HIGH, 2, 2), np.zeros((3, 18))), resolution=1),
      "resolution"),
 ])

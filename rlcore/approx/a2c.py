@@ -47,9 +47,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from rlcore.approx.a2c_config import A2CConfig, vector_env
-from rlcore.approx.common import ControlResult, mlp
+from rlcore.approx.common import ControlResult, check_device, mlp
 from rlcore.core.returns import gae
-from rlcore.core.validation import check_nonnegative_int
+from rlcore.core.validation import check_flag, check_instance, check_nonnegative_int, check_positive_int
 
 __all__ = ["A2CConfig", "Rollout", "vector_env", "collect_rollout", "a2c_loss", "a2c"]
 
@@ -76,6 +76,25 @@ class Rollout:
     final_obs: torch.Tensor
     last_obs: torch.Tensor
 
+    def __post_init__(self) -> None:
+        for f in ("obs", "actions", "rewards", "terminated", "truncated", "final_obs", "last_obs"):
+            check_instance(getattr(self, f), f, torch.Tensor, "a torch.Tensor")
+        if self.obs.ndim != 3:
+            raise ValueError(f"obs must have shape [T, N, d], got {tuple(self.obs.shape)}")
+        T, N, d = self.obs.shape
+        for f, shape, kind in (("actions", (T, N), "int"), ("rewards", (T, N), "float"), ("terminated", (T, N), "bool"),
+                               ("truncated", (T, N), "bool"), ("final_obs", (T, N, d), "float"),
+                               ("last_obs", (N, d), "float")):
+            x = getattr(self, f)
+            if tuple(x.shape) != shape:
+                raise ValueError(f"{f} must have shape {shape} (obs is [T, N, d] = {(T, N, d)}), got {tuple(x.shape)}")
+            ok = {"int": not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool,
+                  "bool": x.dtype == torch.bool, "float": x.is_floating_point()}[kind]
+            if not ok:
+                raise TypeError(f"{f} must hold {kind} values, got dtype {x.dtype}")
+        if not bool(torch.isfinite(self.rewards).all()):
+            raise ValueError("rewards must be finite, found NaN or inf")
+
 
 def collect_rollout(envs: gym.vector.VectorEnv, actor: nn.Module, obs: np.ndarray, n_steps: int,
                     generator: torch.Generator, device: str | torch.device = "cpu") -> tuple[Rollout, np.ndarray]:
@@ -85,15 +104,23 @@ def collect_rollout(envs: gym.vector.VectorEnv, actor: nn.Module, obs: np.ndarra
     [`Rollout`][rlcore.approx.a2c.Rollout] and the observation to continue from.
     Actions are drawn with ``generator``, so a seeded generator repeats the rollout.
     """
+    check_instance(envs, "envs", gym.vector.VectorEnv, "a gymnasium VectorEnv")
+    check_instance(actor, "actor", nn.Module, "a torch nn.Module")
+    n_steps = check_positive_int(n_steps, "n_steps")
+    check_instance(generator, "generator", torch.Generator, "a torch.Generator")
     N = envs.num_envs
     d = int(np.prod(envs.single_observation_space.shape))
+    if np.size(obs) != N * d:
+        raise ValueError(f"obs must hold the current observation of each of the {N} copies ({N * d} numbers), got "
+                         f"shape {np.shape(obs)}")
     o, final = np.zeros((n_steps, N, d), np.float32), np.zeros((n_steps, N, d), np.float32)
     acts, rew = np.zeros((n_steps, N), np.int64), np.zeros((n_steps, N), np.float32)
     term, trunc = np.zeros((n_steps, N), bool), np.zeros((n_steps, N), bool)
     for t in range(n_steps):
         o[t] = np.reshape(obs, (N, d))
         with torch.no_grad():
-            cdf = torch.softmax(actor(torch.from_numpy(o[t]).to(device)), dim=-1).cumsum(-1)
+            cdf = torch.softmax(_scores(actor, "actor", torch.from_numpy(o[t]).to(device), envs.single_action_space.n),
+                                dim=-1).cumsum(-1)
             u = torch.rand(N, 1, generator=generator, device=cdf.device)  # inverse-CDF draw of a ~ pi(.|s)
             acts[t] = (cdf < u).sum(-1).clamp_(max=cdf.shape[-1] - 1).cpu().numpy()
         obs, rew[t], te, tr, info = envs.step(acts[t])
@@ -119,11 +146,16 @@ def a2c_loss(actor: nn.Module, critic: nn.Module, batch: Rollout, config: A2CCon
     Returns the loss (with gradient) and ``policy_loss``, ``value_loss``,
     ``entropy``, ``explained_variance`` ``= 1 - Var[G - V] / Var[G]``.
     """
+    for name, net in (("actor", actor), ("critic", critic)):
+        check_instance(net, name, nn.Module, "a torch nn.Module")
+    check_instance(batch, "batch", Rollout)
+    check_instance(config, "config", A2CConfig)
     T, N = batch.rewards.shape
     d = batch.obs.shape[-1]
     trunc = batch.truncated
     # one critic pass over s_t, s_T and the final states of truncated episodes
-    v_all = critic(torch.cat([batch.obs.reshape(T * N, d), batch.last_obs, batch.final_obs[trunc]])).squeeze(-1)
+    v_all = _scores(critic, "critic", torch.cat([batch.obs.reshape(T * N, d), batch.last_obs, batch.final_obs[trunc]]),
+                    1).squeeze(-1)
     values = v_all[:T * N].reshape(T, N)
     with torch.no_grad():
         boot = v_all[T * N:].detach()
@@ -137,7 +169,10 @@ def a2c_loss(actor: nn.Module, critic: nn.Module, batch: Rollout, config: A2CCon
         adv, returns = adv.T, returns.T
         if config.normalize_advantage:
             adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-    logp = torch.log_softmax(actor(batch.obs.reshape(T * N, d)), dim=-1)
+    logp = torch.log_softmax(_scores(actor, "actor", batch.obs.reshape(T * N, d), None), dim=-1)
+    if int(batch.actions.max()) >= logp.shape[-1] or int(batch.actions.min()) < 0:
+        raise ValueError(f"batch.actions must index the actor's {logp.shape[-1]} actions, got values in "
+                         f"[{int(batch.actions.min())}, {int(batch.actions.max())}]")
     logp_a = logp.gather(-1, batch.actions.reshape(T * N, 1)).squeeze(-1)
     policy_loss = -(logp_a * adv.reshape(-1)).mean()
     value_loss = ((values - returns) ** 2).mean()
@@ -183,16 +218,25 @@ def a2c(env: Any, config: A2CConfig | None = None, seed: int = 0, device: str | 
     if not isinstance(cfg, A2CConfig):
         raise TypeError(f"config must be an A2CConfig or None, got {type(config).__name__}")
     seed = check_nonnegative_int(seed, "seed")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+    device = check_device(device, none=False)
+    check_flag(progress, "progress")
     envs, made = vector_env(env, cfg.n_envs)
     try:
         return _train(envs, cfg, seed, device, progress)
     finally:
         if made:
             envs.close()
+
+
+def _scores(net: nn.Module, name: str, x: torch.Tensor, width: int | None) -> torch.Tensor:
+    """``net(x)``, its shape errors as a ``ValueError`` naming the network; ``width`` outputs per row, if given."""
+    try:
+        out = net(x)
+    except RuntimeError as e:
+        raise ValueError(f"{name} cannot take observations of shape {tuple(x.shape)}: {e}") from None
+    if width is not None and out.shape[-1] != width:
+        raise ValueError(f"{name} must give {width} output(s) per observation, got shape {tuple(out.shape)}")
+    return out
 
 
 def _train(envs: gym.vector.VectorEnv, cfg: A2CConfig, seed: int, device: torch.device,

@@ -20,7 +20,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rlcore.approx.common import check_control_spaces, check_network
+from rlcore.approx.common import _gym_make, check_control_spaces, check_network
 from rlcore.core.validation import check_flag, check_positive_int, check_real, check_unit_interval
 
 __all__ = ["A2CConfig", "vector_env"]
@@ -111,6 +111,7 @@ def vector_env(env: Any, n_envs: int) -> tuple[gym.vector.VectorEnv, bool]:
     mode with ``n_envs`` copies. Action spaces must be ``Discrete``,
     observation spaces ``Box``.
     """
+    n_envs = check_positive_int(n_envs, "n_envs")
     made = not isinstance(env, gym.vector.VectorEnv)
     if not made:
         mode = env.metadata.get("autoreset_mode")
@@ -118,7 +119,7 @@ def vector_env(env: Any, n_envs: int) -> tuple[gym.vector.VectorEnv, bool]:
             raise ValueError(f"env: a vector env must use autoreset_mode=AutoresetMode.SAME_STEP (so that every "
                              f"step is a real transition), got autoreset_mode={mode!r}")
         if env.num_envs != n_envs:
-            raise ValueError(f"env has {env.num_envs} copies but config.n_envs is {n_envs}")
+            raise ValueError(f"env has {env.num_envs} copies but n_envs (config.n_envs) is {n_envs}")
         venv = env
     elif isinstance(env, (str, gym.Env, gym.envs.registration.EnvSpec)):
         if isinstance(env, gym.Env):
@@ -126,8 +127,8 @@ def vector_env(env: Any, n_envs: int) -> tuple[gym.vector.VectorEnv, bool]:
                 raise TypeError("env: a gym.Env without a spec cannot be copied into n_envs copies; pass its "
                                 "id, a function that makes one, or a SAME_STEP vector env")
             env = env.spec
-        venv = gym.make_vec(env, num_envs=n_envs, vectorization_mode="sync",
-                            vector_kwargs={"autoreset_mode": SAME_STEP})
+        venv = _gym_make(gym.make_vec, env, num_envs=n_envs, vectorization_mode="sync",
+                         vector_kwargs={"autoreset_mode": SAME_STEP})
     elif callable(env):
         venv = gym.vector.SyncVectorEnv([_checked_factory(env)] * n_envs, autoreset_mode=SAME_STEP)
     else:

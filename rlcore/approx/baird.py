@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.core.validation import check_positive_int, check_unit_interval
+from rlcore.core.validation import check_array, check_instance, check_positive_int, check_real, check_unit_interval
 
 __all__ = ["DASHED", "SOLID", "baird_features", "Baird", "BairdResult", "value_error", "projected_bellman_error"]
 
@@ -102,6 +102,7 @@ class Baird:
 
     def next_state_probs(self, p_solid: float) -> np.ndarray:
         """``[7]`` next-state distribution of a policy that picks solid with probability ``p_solid`` (any state)."""
+        p_solid = check_unit_interval(p_solid, "p_solid")
         return np.append(np.full(N_UPPER, (1.0 - p_solid) / N_UPPER), p_solid)
 
     @property
@@ -166,6 +167,21 @@ class BairdResult:
     v: np.ndarray | None = field(default=None, repr=False)
     states: np.ndarray | None = field(default=None, repr=False)
     actions: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        check_instance(self.method, "method", str)
+        check_instance(self.problem, "problem", Baird)
+        w = check_array(self.w, "w", ndim=2, finite=False)  # a divergent run holds inf/nan: that is its result
+        if w.shape[1] != self.problem.n_features:
+            raise ValueError(f"w must have shape [T + 1, {self.problem.n_features}] (one weight per feature), "
+                             f"got {w.shape}")
+        check_real(self.alpha, "alpha")
+        check_real(self.beta, "beta", none=True)
+        if self.v is not None:
+            check_array(self.v, "v", shape=w.shape, finite=False)
+        for name, x, n in (("states", self.states, len(w)), ("actions", self.actions, len(w) - 1)):
+            if x is not None:
+                check_array(x, name, shape=(n,), integer=True, allow_empty=True)
 
     @property
     def norms(self) -> np.ndarray:

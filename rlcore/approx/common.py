@@ -15,16 +15,28 @@ on the same budget.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from rlcore.core.validation import check_nonnegative_int, check_positive_int
+from rlcore.core.exploration import checked_schedule
+from rlcore.core.validation import (
+    check_array,
+    check_choice,
+    check_device,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_unit_interval,
+)
 
-__all__ = ["ACTIVATIONS", "mlp", "check_network", "check_control_spaces", "make_env", "greedy_returns",
-           "ControlResult", "moving_average"]
+__all__ = ["ACTIVATIONS", "mlp", "check_network", "check_control_spaces", "make_env",
+           "greedy_returns", "ControlResult", "moving_average"]
 
 ACTIVATIONS = ("tanh", "relu")
 
@@ -41,13 +53,18 @@ def mlp(sizes: tuple[int, ...] | list[int], activation: str = "tanh", seed: int 
     import torch
     from torch import nn
 
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of layer widths, got {type(sizes).__name__}")
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output width, got {sizes!r}")
     for i, n in enumerate(sizes):
         check_positive_int(n, f"sizes[{i}]")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
+    check_choice(activation, "activation", ACTIVATIONS)
+    check_nonnegative_int(seed, "seed", none=True)
+    device = None if device is None else check_device(device, none=False)
+    if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch dtype such as torch.float32 or None, got {dtype!r}")
     act = {"tanh": nn.Tanh, "relu": nn.ReLU}[activation]
     layers: list[nn.Module] = []
     with torch.random.fork_rng(devices=[]):
@@ -76,7 +93,29 @@ def check_control_spaces(action_space: Any, observation_space: Any) -> None:
     """The spaces the network learners handle: ``Discrete`` actions, ``Box`` observations (else ``TypeError``)."""
     if not isinstance(action_space, gym.spaces.Discrete) or not isinstance(observation_space, gym.spaces.Box):
         raise TypeError("env must have a Discrete action space and a Box observation space, got "
-                        f"{type(action_space).__name__} and {type(observation_space).__name__}")
+                        f"{type(action_space).__name__} and {type(observation_space).__name__} "
+                        "(action_space and observation_space)")
+
+
+def _gym_make(factory: Any, env_id: Any, **kwargs: Any) -> Any:
+    """``factory(env_id, **kwargs)`` (``gym.make`` or ``gym.make_vec``), its errors as a ``ValueError`` on ``env``."""
+    try:
+        return factory(env_id, **kwargs)
+    except gym.error.Error as e:
+        raise ValueError(f"env: gymnasium cannot make {env_id!r}: {e}") from None
+
+
+def _episodic_checks(env: Any, n_episodes: Any, alpha: Any, gamma: Any, max_steps: Any, seed: Any,
+                     progress: Any) -> tuple[int, Any, float, int]:
+    """The arguments the linear learners share, checked: ``(n_episodes, alpha schedule, gamma, step limit or -1)``."""
+    check_instance(env, "env", gym.Env, "a gymnasium Env")
+    check_nonnegative_int(seed, "seed", none=True)
+    check_flag(progress, "progress")
+    n_episodes = check_positive_int(n_episodes, "n_episodes")
+    alpha_fn = checked_schedule(alpha, "alpha", 5e-324, math.inf, "(0, inf)")
+    gamma = check_unit_interval(gamma, "gamma")
+    max_steps = check_positive_int(max_steps, "max_steps", none=True)
+    return n_episodes, alpha_fn, gamma, -1 if max_steps is None else max_steps
 
 
 def make_env(env: Any) -> tuple[gym.Env, bool]:
@@ -87,7 +126,7 @@ def make_env(env: Any) -> tuple[gym.Env, bool]:
     """
     made = isinstance(env, str)
     if made:
-        env = gym.make(env)
+        env = _gym_make(gym.make, env)
     elif not isinstance(env, gym.Env):
         raise TypeError(f"env must be a gymnasium environment id (e.g. 'CartPole-v1') or a gym.Env, "
                         f"got {type(env).__name__}")
@@ -111,11 +150,11 @@ def greedy_returns(env: Any, q_network: Any, n_episodes: int = 10, seed: int = 0
 
     n_episodes = check_positive_int(n_episodes, "n_episodes")
     seed = check_nonnegative_int(seed, "seed")
-    if not isinstance(q_network, torch.nn.Module):
-        raise TypeError(f"q_network must be a torch nn.Module, got {type(q_network).__name__}")
+    check_instance(q_network, "q_network", torch.nn.Module, "a torch nn.Module")
+    device = check_device(device, none=False)
     env, made = make_env(env)
-    device = torch.device(device)
     out = np.zeros(n_episodes)
+    n_actions, first = int(env.action_space.n), True
     try:
         for i in range(n_episodes):
             obs, _ = env.reset(seed=seed + i)
@@ -123,7 +162,19 @@ def greedy_returns(env: Any, q_network: Any, n_episodes: int = 10, seed: int = 0
             while not done:
                 with torch.no_grad():
                     x = torch.as_tensor(np.asarray(obs, np.float32).reshape(-1), device=device)
-                    a = int(q_network(x).argmax())
+                    if first:  # one checked call: the network must score this env's actions
+                        try:
+                            scores = q_network(x)
+                        except RuntimeError as e:
+                            raise ValueError(f"q_network cannot take this env's observations {tuple(x.shape)}: "
+                                             f"{e}") from None
+                        if tuple(scores.shape) != (n_actions,):
+                            raise ValueError(f"q_network must give {n_actions} action scores per observation, got "
+                                             f"shape {tuple(scores.shape)}")
+                        first = False
+                    else:
+                        scores = q_network(x)
+                    a = int(scores.argmax())
                 obs, r, terminated, truncated, _ = env.step(a)
                 out[i] += float(r)
                 done = terminated or truncated
@@ -136,9 +187,7 @@ def greedy_returns(env: Any, q_network: Any, n_episodes: int = 10, seed: int = 0
 def moving_average(x: Any, window: int) -> np.ndarray:
     """Trailing mean ``m_i = mean(x[max(0, i - window + 1) : i + 1])``: the first entries average fewer points."""
     window = check_positive_int(window, "window")
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"x must be one-dimensional, got shape {x.shape}")
+    x = check_array(x, "x", ndim=1, allow_empty=True)
     c = np.concatenate([[0.0], np.cumsum(x)])
     i = np.arange(1, len(x) + 1)
     lo = np.maximum(i - window, 0)
@@ -175,12 +224,21 @@ class ControlResult:
     info: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
     episode_end_times: np.ndarray | None = field(repr=False, default=None)
 
+    def __post_init__(self) -> None:
+        n = len(check_array(self.episode_returns, "episode_returns", ndim=1, allow_empty=True))
+        for f in ("episode_lengths", "episode_end_steps", "episode_end_times"):
+            if f != "episode_end_times" or self.episode_end_times is not None:
+                check_array(getattr(self, f), f, shape=(n,), allow_empty=True)
+        check_nonnegative_int(self.total_steps, "total_steps")
+        check_instance(self.info, "info", dict)
+
     def solved_at(self, threshold: float, window: int = 100) -> tuple[int, int] | None:
         """``(episodes, steps)`` when the mean return of the last ``window`` episodes first reached ``threshold``.
 
         Only full windows count; ``None`` when it never did.
         """
         window = check_positive_int(window, "window")
+        check_real(threshold, "threshold", low=-math.inf, open_low=True)
         r = np.asarray(self.episode_returns, dtype=float)
         if len(r) < window:
             return None

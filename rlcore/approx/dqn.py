@@ -46,12 +46,12 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from rlcore.approx.common import ControlResult, greedy_returns, make_env, mlp
+from rlcore.approx.common import ControlResult, check_device, greedy_returns, make_env, mlp
 from rlcore.approx.dqn_config import DQNConfig
 from rlcore.approx.replay import ReplayBatch, ReplayBuffer
 from rlcore.core.exploration import EpsilonGreedy, constant, linear_decay
 from rlcore.core.returns import td_target
-from rlcore.core.validation import check_flag, check_nonnegative_int, check_unit_interval
+from rlcore.core.validation import check_flag, check_instance, check_nonnegative_int, check_unit_interval
 
 __all__ = ["DQNConfig", "make_env", "epsilon_schedule", "dqn_loss", "dqn", "greedy_returns"]
 
@@ -62,6 +62,7 @@ def epsilon_schedule(config: DQNConfig) -> Any:
     Built on [`linear_decay`][rlcore.core.exploration.linear_decay], with the
     environment step as its counter (``T_e = 0``: ``eps_final`` from the start).
     """
+    check_instance(config, "config", DQNConfig)
     if config.exploration_steps == 0:
         return constant(config.exploration_final_eps)
     return linear_decay(config.exploration_initial_eps, config.exploration_final_eps, config.exploration_steps)
@@ -98,7 +99,12 @@ def dqn_loss(q_network: nn.Module, target_network: nn.Module, batch: ReplayBatch
         if not isinstance(net, nn.Module):
             raise TypeError(f"{name} must be a torch nn.Module, got {type(net).__name__}")
     check_unit_interval(gamma, "gamma")
-    loss, q_sa = _loss(q_network, target_network, *_tensors(batch, torch.device(device)), gamma)
+    data = _tensors(batch, check_device(device, none=False))
+    try:
+        loss, q_sa = _loss(q_network, target_network, *data, gamma)
+    except RuntimeError as e:
+        raise ValueError(f"q_network and target_network must map batch.obs {tuple(data[0].shape)} to one value per "
+                         f"action, and batch.actions must index those values: {e}") from None
     return loss, {"q_mean": float(q_sa.mean())}
 
 
@@ -154,7 +160,7 @@ def dqn(env: Any, config: DQNConfig | None = None, seed: int = 0, device: str | 
         raise TypeError(f"config must be a DQNConfig or None, got {type(config).__name__}")
     seed = check_nonnegative_int(seed, "seed")
     check_flag(progress, "progress")
-    device = torch.device(device)
+    device = check_device(device, none=False)
     env, made = make_env(env)
     try:
         return _train(env, cfg, seed, device, progress)

@@ -10,11 +10,10 @@ A *semi*-gradient method moves ``w`` along ``x(s)`` by the TD error, holding the
 The target is [`td_target`][rlcore.core.returns.td_target]'s: a step cut by a
 time limit (*truncated*) still bootstraps from ``v(s', w)``; only termination drops it.
 
-With a [`TileCoder`][rlcore.approx.tiles.TileCoder] ``v`` is a sum of
-``n_tilings`` weights and an update touches only those (plain Python lists,
-no per-step numpy). ``alpha`` is always the step size of the equation above:
-one update moves ``v(s, w)`` by ``alpha * n_tilings`` times the TD error, which
-is why Sutton & Barto quote ``alpha = 0.5 / 8`` and plot against ``alpha x n_tilings``.
+With a [`TileCoder`][rlcore.approx.tiles.TileCoder] ``v`` is a sum of ``n_tilings`` weights and an update
+touches only those (plain Python lists, no per-step numpy). ``alpha`` is always the step size of the equation
+above: one update moves ``v(s, w)`` by ``alpha * n_tilings`` times the TD error, which is why Sutton & Barto
+quote ``alpha = 0.5 / 8`` and plot against ``alpha x n_tilings``.
 """
 
 from __future__ import annotations
@@ -29,11 +28,11 @@ import gymnasium as gym
 import numpy as np
 from tqdm.auto import tqdm
 
-from rlcore.approx.common import ControlResult
+from rlcore.approx.common import ControlResult, _episodic_checks
 from rlcore.approx.tiles import TileCoder
-from rlcore.core.exploration import EpsilonGreedy, Schedule, checked_schedule
+from rlcore.core.exploration import EpsilonGreedy, Schedule
 from rlcore.core.returns import td_target
-from rlcore.core.validation import check_positive_int, check_unit_interval
+from rlcore.core.validation import check_array, check_flag, check_instance
 
 __all__ = ["PredictionResult", "TiledQ", "semi_gradient_td0", "semi_gradient_sarsa"]
 
@@ -60,13 +59,23 @@ class PredictionResult:
     w_history: np.ndarray | None = field(repr=False, default=None)
     features: Any = field(repr=False, default=None)
 
+    def __post_init__(self) -> None:
+        n, m = len(check_array(self.w, "w", ndim=1)), len(check_array(self.episode_returns, "episode_returns", ndim=1))
+        check_array(self.episode_lengths, "episode_lengths", shape=(m,))
+        if self.w_history is not None:
+            check_array(self.w_history, "w_history", shape=(m, n))
+
     def value(self, states: Any) -> np.ndarray:
         """``v(s, w)`` of a state or a batch of states."""
         f = self.features
         if isinstance(f, TileCoder):
-            return self.w[f.active(states)].sum(axis=-1)
+            return self.w[f._active(states, "states")].sum(axis=-1)
         if isinstance(f, np.ndarray):
-            return f[np.asarray(states)] @ self.w
+            s = check_array(states, "states", integer=True, allow_empty=True)
+            if (s < 0).any() or (s >= len(f)).any():
+                raise ValueError(f"states must be state indices in [0, {len(f)}), got {np.asarray(states).tolist()}")
+            return f[s] @ self.w
+        check_instance(f, "features", Callable, "a TileCoder, a feature matrix or a callable to give values")
         return np.asarray(f(states), dtype=float) @ self.w
 
     def __repr__(self) -> str:
@@ -80,9 +89,13 @@ class TiledQ:
     coder: TileCoder
     w: np.ndarray = field(repr=False)
 
+    def __post_init__(self) -> None:
+        check_instance(self.coder, "coder", TileCoder)
+        check_array(self.w, "w", shape=(None, self.coder.n_features))
+
     def __call__(self, states: Any) -> np.ndarray:
         """``q(s, ., w)``: ``[A]`` for one state ``[d]``, ``[B, A]`` for ``[B, d]``."""
-        return np.moveaxis(self.w[:, self.coder.active(states)].sum(axis=-1), 0, -1)
+        return np.moveaxis(self.w[:, self.coder._active(states, "states")].sum(axis=-1), 0, -1)
 
     def cost_to_go(self, states: Any) -> np.ndarray:
         """``-max_a q(s, a, w)``: the estimated steps to go when each step costs 1 (Sutton & Barto Fig. 10.1)."""
@@ -94,17 +107,6 @@ class TiledQ:
 
 
 # ----------------------------------------------------------------- helpers
-def _common_checks(env: Any, n_episodes: Any, alpha: Schedule, gamma: Any, max_steps: Any
-                   ) -> tuple[int, Callable[[int], float], float, int]:
-    if not isinstance(env, gym.Env):
-        raise TypeError(f"env must be a gymnasium Env, got {type(env).__name__}")
-    n_episodes = check_positive_int(n_episodes, "n_episodes")
-    alpha_fn = checked_schedule(alpha, "alpha", 5e-324, math.inf, "(0, inf)")
-    gamma = check_unit_interval(gamma, "gamma")
-    max_steps = check_positive_int(max_steps, "max_steps", none=True)
-    return n_episodes, alpha_fn, gamma, -1 if max_steps is None else max_steps
-
-
 def _policy(policy: Any, env: gym.Env) -> Callable[[Any, np.random.Generator], int]:
     """``policy(obs, rng) -> action`` from a callable, a ``[S]`` action table or a ``[S, A]`` probability table."""
     if callable(policy):
@@ -130,17 +132,10 @@ def _features(features: Any, env: gym.Env) -> tuple[str, Any]:
         return "tiles", features
     if callable(features):
         return "function", features
-    obs = env.observation_space
-    n = int(obs.n) if isinstance(obs, gym.spaces.Discrete) else None
-    try:
-        X = np.asarray(features, dtype=float)
-    except (TypeError, ValueError):
-        X = np.zeros(0)
-    if X.ndim != 2 or n is None or X.shape[0] != n or not np.isfinite(X).all():
-        raise ValueError("features must be a TileCoder, a callable obs -> x(s) or a finite [S, n_features] "
-                         f"matrix for a Discrete observation space, got {type(features).__name__} "
-                         f"of shape {getattr(X, 'shape', None)} for S = {n}")
-    return "matrix", X
+    if not isinstance(env.observation_space, gym.spaces.Discrete):
+        raise TypeError("features must be a TileCoder or a callable obs -> x(s) (a [S, n_features] matrix needs a "
+                        f"Discrete observation space), got {type(features).__name__}")
+    return "matrix", check_array(features, "features", shape=(int(env.observation_space.n), None))
 
 
 # ------------------------------------------------------------- prediction
@@ -149,10 +144,9 @@ def semi_gradient_td0(env: gym.Env, policy: Any, features: Any, n_episodes: int 
                       record_weights: bool = False, progress: bool = False) -> PredictionResult:
     """Semi-gradient TD(0) prediction of ``v_pi`` with a linear value (Sutton & Barto, section 9.3).
 
-    At every step ``w <- w + alpha [r + gamma (1 - terminated) v(s', w) - v(s, w)] x(s)``
-    with ``v(s, w) = w . x(s)``. With a constant small ``alpha`` (or a schedule
-    that decays) ``w`` settles near the TD fixed point ``w_TD = A^{-1} b``,
-    ``A = E[x(s) (x(s) - gamma x(s'))^T]``, ``b = E[r x(s)]`` (eq. 9.12).
+    At every step ``w <- w + alpha [r + gamma (1 - terminated) v(s', w) - v(s, w)] x(s)`` with ``v(s, w) = w . x(s)``.
+    With a constant small ``alpha`` (or a schedule that decays) ``w`` settles near the TD fixed point
+    ``w_TD = A^{-1} b``, ``A = E[x(s) (x(s) - gamma x(s'))^T]``, ``b = E[r x(s)]`` (eq. 9.12).
 
     Parameters
     ----------
@@ -168,7 +162,8 @@ def semi_gradient_td0(env: gym.Env, policy: Any, features: Any, n_episodes: int 
     record_weights, progress : bool
         Keep ``w`` after every episode in ``w_history``; show a tqdm bar.
     """
-    n_episodes, alpha_fn, gamma, limit = _common_checks(env, n_episodes, alpha, gamma, max_steps)
+    n_episodes, alpha_fn, gamma, limit = _episodic_checks(env, n_episodes, alpha, gamma, max_steps, seed, progress)
+    check_flag(record_weights, "record_weights")
     act = _policy(policy, env)
     kind, f = _features(features, env)
     rng = np.random.default_rng(seed)
@@ -217,20 +212,17 @@ def semi_gradient_sarsa(env: gym.Env, coder: TileCoder, n_episodes: int = 500, a
                         max_steps: int | None = 10_000, progress: bool = False) -> ControlResult:
     """Episodic semi-gradient SARSA with tile-coded action values (Sutton & Barto, section 10.1).
 
-    ``q(s, a, w) = sum_{i in active(s)} w[a, i]``; at every step, with
-    ``a' ~ epsilon-greedy(q(s', ., w))`` chosen first,
-    ``w[a, active(s)] += alpha [r + gamma (1 - terminated) q(s', a', w) - q(s, a, w)]``.
-    Weights start at zero, which on MountainCar (reward -1 per step) is
-    optimistic and explores even with ``epsilon = 0``.
+    ``q(s, a, w) = sum_{i in active(s)} w[a, i]``; at every step, with ``a' ~ epsilon-greedy(q(s', ., w))`` chosen
+    first, ``w[a, active(s)] += alpha [r + gamma (1 - terminated) q(s', a', w) - q(s, a, w)]``. Weights start at
+    zero, which on MountainCar (reward -1 per step) is optimistic and explores even with ``epsilon = 0``.
 
     Parameters
     ----------
     env : gymnasium Env
         ``Discrete`` actions and ``coder.d``-dimensional observations, e.g.
-        ``gym.make("MountainCar-v0", max_episode_steps=10_000)``. Gymnasium's own
-        MountainCar-v0 cuts episodes at 200 steps, which the book's task does
-        not; a cut is a truncation here and bootstraps, so either limit learns,
-        but only a limit well above 200 lets episode lengths show progress early on.
+        ``gym.make("MountainCar-v0", max_episode_steps=10_000)``. Gymnasium's own MountainCar-v0 cuts episodes
+        at 200 steps, which the book's task does not; a cut is a truncation here and bootstraps, so either limit
+        learns, but only a limit well above 200 lets episode lengths show progress early on.
     coder : TileCoder
         The features, e.g. ``TileCoder([-1.2, -0.07], [0.5, 0.07], 8, 8)``: the book's MountainCar box.
     alpha : float > 0 or schedule ``episode -> alpha``
@@ -248,11 +240,9 @@ def semi_gradient_sarsa(env: gym.Env, coder: TileCoder, n_episodes: int = 500, a
         ``model`` is a [`TiledQ`][rlcore.approx.linear.TiledQ] (``model.w`` is ``[A, n_features]``);
         ``info`` holds ``"epsilon"`` and ``"alpha"`` per episode.
     """
-    n_episodes, alpha_fn, gamma, limit = _common_checks(env, n_episodes, alpha, gamma, max_steps)
-    if not isinstance(coder, TileCoder):
-        raise TypeError(f"coder must be a TileCoder, got {type(coder).__name__}")
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise TypeError(f"env must have a Discrete action space, got {type(env.action_space).__name__}")
+    n_episodes, alpha_fn, gamma, limit = _episodic_checks(env, n_episodes, alpha, gamma, max_steps, seed, progress)
+    check_instance(coder, "coder", TileCoder)
+    check_instance(env.action_space, "env's action space", gym.spaces.Discrete)
     shape = env.observation_space.shape
     if shape is None or math.prod(shape) != coder.d:
         raise ValueError(f"coder must cover the env's {shape} observations, got a coder of dimension {coder.d}")

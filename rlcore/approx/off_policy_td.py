@@ -30,13 +30,17 @@ from tqdm.auto import tqdm
 
 from rlcore.approx.baird import N_STATES, Baird, BairdResult, _problem
 from rlcore.core.returns import td_target
-from rlcore.core.validation import check_nonnegative_int, check_positive_int, check_probability_vector, check_real
+from rlcore.core.seeding import as_generator
+from rlcore.core.validation import (
+    check_flag,
+    check_positive_int,
+    check_probability_vector,
+    check_real,
+)
 
 __all__ = ["off_policy_semi_gradient_td", "on_policy_semi_gradient_td", "semi_gradient_dp", "tdc", "expected_tdc"]
 
 
-def _rng(seed: Any) -> np.random.Generator:
-    return np.random.default_rng(check_nonnegative_int(seed, "seed", none=True))
 
 
 # ---------------------------------------------------------------- semi-gradient learners
@@ -78,7 +82,8 @@ def on_policy_semi_gradient_td(n_steps: int = 1000, alpha: float = 0.01, seed: i
 def _semi_gradient_td(n_steps, alpha, seed, problem: Baird, progress: bool, method: str) -> BairdResult:
     n_steps = check_positive_int(n_steps, "n_steps")
     alpha = check_real(alpha, "alpha", open_low=True)
-    states, actions = problem.sample(n_steps, _rng(seed))
+    check_flag(progress, "progress")
+    states, actions = problem.sample(n_steps, as_generator(seed))
     X, gamma, rho = problem.X, problem.gamma, problem.rho[actions]
     W = np.empty((n_steps + 1, problem.n_features))
     W[0] = w = problem.w0.copy()
@@ -133,7 +138,8 @@ def tdc(n_steps: int = 1000, alpha: float = 0.005, beta: float = 0.05, seed: int
     problem = _problem(problem)
     n_steps = check_positive_int(n_steps, "n_steps")
     alpha, beta = check_real(alpha, "alpha", open_low=True), check_real(beta, "beta", open_low=True)
-    states, actions = problem.sample(n_steps, _rng(seed))
+    check_flag(progress, "progress")
+    states, actions = problem.sample(n_steps, as_generator(seed))
     X, gamma, rho = problem.X, problem.gamma, problem.rho[actions]
     d = problem.n_features
     W, V = np.empty((n_steps + 1, d)), np.empty((n_steps + 1, d))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.core.validation import check_flag, check_positive_int
+from rlcore.core.validation import check_array, check_flag, check_positive_int
 
 __all__ = ["ReplayBatch", "ReplayBuffer"]
 
@@ -35,6 +35,20 @@ class ReplayBatch:
     rewards: np.ndarray
     next_obs: np.ndarray
     terminated: np.ndarray
+
+    def __post_init__(self) -> None:
+        obs = check_array(self.obs, "obs", allow_empty=True)
+        if obs.ndim < 1:
+            raise ValueError("obs must have shape [n, *obs_shape], got a scalar")
+        n = len(obs)
+        check_array(self.next_obs, "next_obs", shape=obs.shape, allow_empty=True)
+        check_array(self.actions, "actions", shape=(n,), allow_empty=True, integer=True)
+        check_array(self.rewards, "rewards", shape=(n,), allow_empty=True)
+        if np.asarray(self.terminated).dtype != bool or np.shape(self.terminated) != (n,):
+            raise TypeError(f"terminated must be a bool array of shape ({n},), got {np.asarray(self.terminated).dtype} "
+                            f"of shape {np.shape(self.terminated)}")
+        if (np.asarray(self.actions) < 0).any():
+            raise ValueError("actions must be non-negative action indices")
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -99,13 +113,13 @@ class ReplayBuffer:
         observation as ``next_obs``. A batch larger than ``capacity`` keeps its
         last ``capacity`` transitions.
         """
-        obs = np.asarray(obs, dtype=self.obs.dtype)
+        obs = self._obs(obs, "obs")
         single = obs.shape == self.obs_shape
         if not single and obs.shape[1:] != self.obs_shape:
             raise ValueError(f"obs must have shape {self.obs_shape} or [n, *{self.obs_shape}], got {obs.shape}")
         obs = obs.reshape(-1, *self.obs_shape)
         n = len(obs)
-        next_obs = np.asarray(next_obs, dtype=self.obs.dtype)
+        next_obs = self._obs(next_obs, "next_obs")
         if next_obs.shape != (obs.shape if not single else self.obs_shape):
             raise ValueError(f"next_obs must have the shape of obs {obs.shape if not single else self.obs_shape}, "
                              f"got {next_obs.shape}")
@@ -136,6 +150,16 @@ class ReplayBuffer:
         self.terminated[idx] = cols["terminated"]
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
+
+    def _obs(self, x: Any, name: str) -> np.ndarray:
+        """``x`` in the storage dtype; strings, ragged lists and NaN/inf refused (one call per step: kept cheap)."""
+        try:
+            arr = np.asarray(x, dtype=self.obs.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}") from None
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise ValueError(f"{name} must be finite, found NaN or inf")
+        return arr
 
     def _take(self, idx: np.ndarray) -> ReplayBatch:
         return ReplayBatch(self.obs[idx], self.actions[idx], self.rewards[idx], self.next_obs[idx],

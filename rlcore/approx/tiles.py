@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_array, check_nonnegative_int, check_positive_int
 
 __all__ = ["TileCoder"]
 
@@ -80,8 +80,8 @@ class TileCoder:
 
     def __init__(self, low: Any, high: Any, tiles_per_dim: Any = 8, n_tilings: int = 8, *,
                  displacement: Any = None, hash_size: int | None = None, seed: int = 0) -> None:
-        low = np.asarray(low, dtype=np.float64)
-        high = np.asarray(high, dtype=np.float64)
+        low = check_array(low, "low", finite=False, allow_empty=True)
+        high = check_array(high, "high", finite=False, allow_empty=True)
         if low.ndim != 1 or low.size == 0 or high.shape != low.shape:
             raise ValueError(f"low and high must be vectors [d] of one shape, got shapes {low.shape} and {high.shape}")
         if not (np.isfinite(low).all() and np.isfinite(high).all()):
@@ -102,6 +102,7 @@ class TileCoder:
             raise ValueError(f"displacement must hold {d} positive ints, got {displacement!r}")
         disp = np.array([check_positive_int(v, f"displacement[{i}]") for i, v in enumerate(disp.tolist())])
         hash_size = check_positive_int(hash_size, "hash_size", none=True)
+        check_nonnegative_int(seed, "seed")
 
         self.low, self.high, self.d = low, high, d
         self.tiles_per_dim = tiles
@@ -118,8 +119,6 @@ class TileCoder:
         self.strides = np.array([math.prod(int(s) for s in sizes[i + 1:]) for i in range(d)], dtype=np.int64)
         self.n_features = hash_size if hash_size is not None else n_tilings * self.tiles_per_tiling
         if hash_size is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise ValueError(f"seed must be an int, got {seed!r}")
             a, b = np.random.default_rng(seed).integers(0, 2**63, size=2, dtype=np.uint64)
             self._a, self._b = int(a) * 2 + 1, int(b)  # an odd multiplier
         # plain-Python copies for the single-state fast path used inside the learners' loops
@@ -135,14 +134,14 @@ class TileCoder:
                 f"tiles, {self.n_features} features{hashed})")
 
     # ------------------------------------------------------------ vectorised
-    def _scaled(self, x: Any) -> np.ndarray:
+    def _scaled(self, x: Any, name: str = "x") -> np.ndarray:
         """``z = clip((x - low) / width, 0, tiles_per_dim)`` as ``[..., d]`` float64."""
-        x = np.asarray(x, dtype=np.float64)
+        x = check_array(x, name, finite=False, allow_empty=True)
         if x.ndim == 0 or x.shape[-1] != self.d:
-            raise ValueError(f"x must have shape [{self.d}] or [B, {self.d}] (last axis = the {self.d} "
+            raise ValueError(f"{name} must have shape [{self.d}] or [B, {self.d}] (last axis = the {self.d} "
                              f"state dimensions), got shape {x.shape}")
         if np.isnan(x).any():
-            raise ValueError(f"x must not contain NaN, got {int(np.isnan(x).sum())} NaN value(s)")
+            raise ValueError(f"{name} must not contain NaN, got {int(np.isnan(x).sum())} NaN value(s)")
         return np.clip((x - self.low) * self.scale, 0.0, self.tiles_per_dim.astype(np.float64))
 
     def _hash(self, idx: np.ndarray) -> np.ndarray:
@@ -157,7 +156,10 @@ class TileCoder:
         ``[k * tiles_per_tiling, (k + 1) * tiles_per_tiling)``). States outside
         the box are clipped to it; NaN raises ``ValueError``.
         """
-        z = self._scaled(x)
+        return self._active(x, "x")
+
+    def _active(self, x: Any, name: str) -> np.ndarray:
+        z = self._scaled(x, name)
         c = np.floor(z[..., None, :] + self.offsets).astype(np.int64)  # [..., n_tilings, d]
         idx = c @ self.strides + np.arange(self.n_tilings, dtype=np.int64) * self.tiles_per_tiling
         return idx if self.hash_size is None else self._hash(idx)
@@ -185,11 +187,14 @@ class TileCoder:
             xs = x.tolist() if hasattr(x, "tolist") else list(x)
         except TypeError:
             xs = [x]
-        if not isinstance(xs, list) or len(xs) != self.d:
+        if not isinstance(xs, list) or len(xs) != self.d or isinstance(x, (str, bytes, dict)):
             raise ValueError(f"x must be one state of {self.d} number(s), got {x!r}")
         z = []
         for v, lo, sc, top in zip(xs, self._low_l, self._scale_l, self._top_l):
-            v = float(v)
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                raise TypeError(f"x must be one state of {self.d} number(s), got {x!r}") from None
             if v != v:
                 raise ValueError("x must not contain NaN")
             u = (v - lo) * sc

@@ -31,12 +31,26 @@ from rlcore.approx.a2c import A2CConfig, a2c
 from rlcore.approx.common import ControlResult, greedy_returns
 from rlcore.approx.dqn import DQNConfig, dqn
 from rlcore.bench.tabular import BenchResult
+from rlcore.core.validation import check_choice, check_flag, check_instance, check_nonnegative_int, check_positive_int
 
 __all__ = ["SOLVED", "WINDOW", "sb3_run", "greedy_score", "compare", "run_approx"]
 
 SOLVED = 475.0
 WINDOW = 100
 ENV_ID = "CartPole-v1"
+
+
+def _algo(algo: Any, config: Any) -> None:
+    """``algo`` is ``"dqn"`` or ``"a2c"`` and ``config`` its config class."""
+    check_choice(algo, "algo", ("dqn", "a2c"))
+    check_instance(config, "config", DQNConfig if algo == "dqn" else A2CConfig,
+                   f"a {'DQNConfig' if algo == 'dqn' else 'A2CConfig'} for algo={algo!r}")
+
+
+def _seeds(seeds: Any) -> tuple[int, ...]:
+    if not isinstance(seeds, (tuple, list)) or not seeds:
+        raise TypeError(f"seeds must be a non-empty tuple of seeds, got {seeds!r}")
+    return tuple(check_nonnegative_int(s, "seeds[i]") for s in seeds)
 
 
 def _sb3_kwargs(algo: str, config: Any) -> dict[str, Any]:
@@ -63,12 +77,13 @@ def sb3_run(algo: str, config: Any, seed: int = 0, stop_when_solved: bool = True
     seconds so far), as rlcore's learners record theirs; with
     ``stop_when_solved`` training stops once the last 100 returns average 475.
     """
+    _algo(algo, config)
+    check_nonnegative_int(seed, "seed")
+    check_flag(stop_when_solved, "stop_when_solved")
     from stable_baselines3 import A2C, DQN
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
 
-    if algo not in ("dqn", "a2c"):
-        raise ValueError(f"algo must be 'dqn' or 'a2c', got {algo!r}")
     log: dict[str, list[float]] = {"r": [], "l": [], "steps": [], "t": []}
 
     class _Record(BaseCallback):
@@ -116,6 +131,16 @@ class _SB3Greedy(torch.nn.Module):
 
 def greedy_score(algo: str, run: ControlResult, ours: bool, n_episodes: int = 20) -> float:
     """Mean return of ``n_episodes`` greedy episodes of a finished run's policy (starts seeded 1000, 1001, ...)."""
+    check_choice(algo, "algo", ("dqn", "a2c"))
+    check_instance(run, "run", ControlResult)
+    check_flag(ours, "ours")
+    check_positive_int(n_episodes, "n_episodes")
+    m = run.model
+    ok = (isinstance(m, torch.nn.Module) if algo == "dqn" else isinstance(m, tuple) and len(m) == 2) if ours \
+        else hasattr(m, "predict")
+    what = ("a Q-network" if algo == "dqn" else "the pair (actor, critic)") if ours else "a stable-baselines3 model"
+    if not ok:
+        raise ValueError(f"run.model must be {what} for algo={algo!r}, ours={ours}, got {type(m).__name__}")
     net = (run.model if algo == "dqn" else run.model[0]) if ours else _SB3Greedy(run.model, 2)
     return float(greedy_returns(ENV_ID, net, n_episodes, seed=1000).mean())
 
@@ -130,6 +155,8 @@ def _cell(r: ControlResult, greedy: float) -> str:
 
 def compare(algo: str, config: Any, seeds: tuple[int, ...] = (0, 1, 2)) -> BenchResult:
     """One table row: rlcore's ``algo`` and SB3's on the same seeds, with per-seed episodes, steps and seconds."""
+    _algo(algo, config)
+    seeds = _seeds(seeds)
     torch.set_num_threads(1)  # both libraries on one thread, so the wall-clock comparison is like for like
     ours = [_ours(algo, config, s) for s in seeds]
     theirs = [sb3_run(algo, config, s) for s in seeds]
@@ -155,6 +182,8 @@ def compare(algo: str, config: Any, seeds: tuple[int, ...] = (0, 1, 2)) -> Bench
 
 def run_approx(quick: bool = False, seeds: tuple[int, ...] = (0, 1, 2)) -> list[BenchResult]:
     """The rows of ``rlcore bench --suite approx``; ``quick`` runs one seed on a tenth of the budget (a smoke test)."""
+    check_flag(quick, "quick")
+    seeds = _seeds(seeds)
     rows = []
     for algo, cfg in (("dqn", DQNConfig()), ("a2c", A2CConfig())):
         if quick:

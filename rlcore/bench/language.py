@@ -26,6 +26,14 @@ import numpy as np
 import torch
 
 from rlcore.bench.tabular import BenchResult
+from rlcore.core.validation import (
+    check_choice,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+)
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import contains_word, lexicon_score, weighted_sum
 from rlcore.lm import (
@@ -58,8 +66,7 @@ def benchmark_env(task: str = "easy") -> CharLanguageEnv:
     characters: the pretrained LM rarely writes all three in one sentence
     (``"a cat saw a dog in the sun"`` is too long; ``"cat dog sun"`` is not a sentence).
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    check_choice(task, "task", tuple(TASKS))
     if task == "easy":
         lexicon = {w for line in load_corpus() for w in line.split()}
         reward = weighted_sum([(0.5, contains_word("dog")), (0.5, lexicon_score(lexicon))])
@@ -79,6 +86,10 @@ def sampling_speedup(model: CharLM, max_len: int = 16, batch_size: int = 256, n_
 
     Each is timed ``repeat`` times and the fastest kept (robust to a busy machine).
     """
+    check_instance(model, "model", CharLM)
+    for name, v in (("max_len", max_len), ("batch_size", batch_size), ("n_single", n_single), ("repeat", repeat)):
+        check_positive_int(v, name)
+    check_nonnegative_int(seed, "seed")
     g = torch.Generator().manual_seed(seed)
     sample(model, "", 8, max_len, generator=g)  # warm-up
     batched = single = math.inf
@@ -91,6 +102,12 @@ def sampling_speedup(model: CharLM, max_len: int = 16, batch_size: int = 256, n_
             n_tok += int(sample(model, "", 1, max_len, generator=g).mask.sum())
         single = min(single, (time.perf_counter() - t) / n_tok)
     return {"batched_s_per_token": batched, "single_s_per_token": single, "speedup": single / batched}
+
+
+def _budget(time_budget: Any, pretrain_steps: Any, seed: Any) -> None:
+    check_real(time_budget, "time_budget", open_low=True)
+    check_nonnegative_int(pretrain_steps, "pretrain_steps")
+    check_nonnegative_int(seed, "seed")
 
 
 def _first(history: dict[str, np.ndarray], level: float) -> int | None:
@@ -116,6 +133,12 @@ def run_benchmark(time_budget: float = 60.0, pretrain_steps: int = 600, seed: in
     the batched-sampling ``speedup`` and ``peak_rss_mb``. ``num_threads`` sets
     ``torch.set_num_threads`` for the run (restored after; ``None`` keeps it).
     """
+    _budget(time_budget, pretrain_steps, seed)
+    check_choice(task, "task", tuple(TASKS))
+    check_flag(progress, "progress")
+    check_instance(ppo_config, "ppo_config", (PPOConfig, type(None)), "a PPOConfig or None")
+    check_instance(reinforce_config, "reinforce_config", (ReinforceConfig, type(None)), "a ReinforceConfig or None")
+    check_positive_int(num_threads, "num_threads", none=True)
     old_threads = torch.get_num_threads()
     if num_threads is not None:
         torch.set_num_threads(num_threads)
@@ -165,6 +188,11 @@ def _when(seconds: float | None) -> str:
 def run_language(time_budget: float = 60.0, pretrain_steps: int = 600, seed: int = 0,
                  tasks: tuple[str, ...] = ("easy", "hard")) -> list[BenchResult]:
     """The language-model rows of ``rlcore bench``: per task, PPO's and REINFORCE's time to 90% as a ratio."""
+    _budget(time_budget, pretrain_steps, seed)
+    if not isinstance(tasks, (tuple, list)) or not tasks:
+        raise ValueError(f"tasks must be a non-empty tuple of task names from {sorted(TASKS)}, got {tasks!r}")
+    for t in tasks:
+        check_choice(t, "tasks[i]", tuple(TASKS))
     rows = []
     m: dict[str, Any] = {}
     for task in tasks:

@@ -17,6 +17,14 @@ import torch
 
 from rlcore.bench.language import peak_rss_mb
 from rlcore.bench.tabular import BenchResult
+from rlcore.core.validation import (
+    check_choice,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+)
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import contains_word, length_constraint, lexicon_score, weighted_sum
 from rlcore.lm import DEFAULT_CHARS, CharLM, PPOConfig, load_corpus, ppo, pretrain, sample, score
@@ -49,6 +57,14 @@ def gold_reward():
 @torch.no_grad()
 def evaluate(model: CharLM, sft: CharLM, gold: Any, n: int = 256, seed: int = 0) -> dict[str, float]:
     """Gold reward, k1 KL to the SFT model and win rate against the SFT model's own samples (ties count 1/2)."""
+    check_instance(model, "model", CharLM)
+    check_instance(sft, "sft", CharLM)
+    if sft.vocab.stoi != model.vocab.stoi:
+        raise ValueError("sft must share model's vocabulary (the KL compares their token probabilities)")
+    if not callable(gold):
+        raise TypeError(f"gold must be a reward function texts -> rewards, got {type(gold).__name__}")
+    check_positive_int(n, "n")
+    check_nonnegative_int(seed, "seed")
     g = torch.Generator().manual_seed(seed)
     ro = sample(model, PROMPTS, n, MAX_LEN, generator=g, max_len=MAX_LEN)
     base = sample(sft, PROMPTS, n, MAX_LEN, generator=torch.Generator().manual_seed(seed + 1), max_len=MAX_LEN)
@@ -64,6 +80,13 @@ def run_pipeline(seed: int = 0, pretrain_steps: int = 400, n_pairs: int = 300, p
     ``num_threads`` sets ``torch.set_num_threads`` for the run (restored after): one
     thread is as fast for models this small, and makes the numbers repeat exactly.
     """
+    check_nonnegative_int(seed, "seed")
+    check_nonnegative_int(pretrain_steps, "pretrain_steps")
+    if check_positive_int(n_pairs, "n_pairs") < 2:
+        raise ValueError(f"n_pairs must be at least 2 (one to train on, one held out), got {n_pairs}")
+    check_positive_int(ppo_iterations, "ppo_iterations")
+    check_flag(progress, "progress")
+    check_positive_int(num_threads, "num_threads", none=True)
     old = torch.get_num_threads()
     if num_threads is not None:
         torch.set_num_threads(num_threads)
@@ -118,6 +141,10 @@ def toy_time_to_optimum(method: str, threshold: float = 0.05, budget: float = 60
     """Seconds until ``KL(pi || pi*) <= threshold`` on the toy (beta = 0.5), for ``"dpo"`` or ``"ppo"``."""
     from rlcore.envs.rewards import from_function
 
+    check_choice(method, "method", ("dpo", "ppo"))
+    check_real(threshold, "threshold", open_low=True)
+    check_real(budget, "budget", open_low=True)
+    check_nonnegative_int(seed, "seed")
     gold = from_function(lambda text: float(text[1:].count("b")) - 0.3 * len(text), "toy gold")
     ref = CharLM("ab", embed_dim=16, hidden_dim=32, seed=seed)
     pretrain(ref, ["ab", "aab", "ba", "abba", "b", "aa"], steps=100, seed=seed, max_len=5)
@@ -146,6 +173,8 @@ def toy_time_to_optimum(method: str, threshold: float = 0.05, budget: float = 60
 
 def run_rlhf(quick: bool = False, seed: int = 0) -> list[BenchResult]:
     """The rows of ``rlcore bench --suite rlhf``: the pipeline's time and memory, and the toy's times to pi*."""
+    check_flag(quick, "quick")
+    check_nonnegative_int(seed, "seed")
     t = time.perf_counter()
     out = run_pipeline(seed=seed, pretrain_steps=150 if quick else 400, n_pairs=40 if quick else 300,
                        ppo_iterations=5 if quick else 40)
@@ -186,7 +215,13 @@ def _trl_row(seed: int, quick: bool) -> BenchResult:
 def summary_table(out: dict[str, Any]) -> list[tuple[str, ...]]:
     """Rows ``(model, gold reward, KL to SFT, win rate vs SFT)`` for printing."""
     rows = [("model", "gold reward", "KL to SFT (nats)", "win rate vs SFT")]
-    for name, v in out["scores"].items():
+    scores = out.get("scores") if isinstance(out, dict) else None
+    if not isinstance(scores, dict) or not all(isinstance(v, dict) and all(
+            isinstance(v.get(k), (int, float)) and not isinstance(v.get(k), bool) for k in ("gold", "kl", "win_rate"))
+            for v in scores.values()):
+        raise ValueError("out must be what run_pipeline returns: out['scores'] maps each model to its numbers "
+                         "'gold', 'kl' and 'win_rate'")
+    for name, v in scores.items():
         rows.append((name, f"{v['gold']:.3f}", f"{v['kl']:.2f}", f"{v['win_rate']:.3f}"))
     return rows
 

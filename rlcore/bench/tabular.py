@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from rlcore.core.validation import check_flag, check_instance, check_positive_int, check_real
 from rlcore.envs.gridworld import GridWorld
 from rlcore.tabular.dp import value_iteration
 
@@ -53,6 +54,31 @@ class BenchResult:
     ok: bool | None
     detail: str
 
+    def __post_init__(self) -> None:
+        for f in ("name", "target", "detail"):
+            check_instance(getattr(self, f), f, str)
+        for f, none in (("ours_s", False), ("other_s", True), ("ratio", True)):
+            v = getattr(self, f)
+            if not (isinstance(v, (float, np.floating)) and np.isnan(v)):  # NaN: not measured
+                check_real(v, f, none=none)
+        if self.ok is not None and not isinstance(self.ok, (bool, np.bool_)):
+            raise TypeError(f"ok must be True, False or None, got {self.ok!r}")
+        if self.ok is not None:
+            self.ok = bool(self.ok)
+
+
+def _sizes(**sizes: tuple[object, int]) -> None:
+    """Each ``name=(value, minimum)``: an integer ``>= minimum`` (checked before any timing starts)."""
+    for name, (value, low) in sizes.items():
+        if check_positive_int(value, name) < low:
+            raise ValueError(f"{name} must be at least {low}, got {value}")
+
+
+def _results(results: object) -> list[BenchResult]:
+    if not isinstance(results, (list, tuple)) or not all(isinstance(r, BenchResult) for r in results):
+        raise TypeError(f"results must be a list of BenchResult, got {type(results).__name__}")
+    return list(results)
+
 
 def _best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     best, out = np.inf, None
@@ -65,6 +91,7 @@ def _best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 
 def bench_vs_mdptoolbox(size: int = 50, repeat: int = 3) -> BenchResult:
     """Value iteration on an open ``size x size`` grid (slip 0.1, gamma 0.95) against pymdptoolbox."""
+    _sizes(size=(size, 2), repeat=(repeat, 1))
     try:
         import mdptoolbox.mdp
         import scipy.sparse as sp
@@ -94,6 +121,7 @@ def bench_vs_mdptoolbox(size: int = 50, repeat: int = 3) -> BenchResult:
 
 def bench_vs_numpy_floor(size: int = 300, repeat: int = 3) -> BenchResult:
     """rlcore value iteration against a bare numpy sweep loop on the same successor arrays."""
+    _sizes(size=(size, 2), repeat=(repeat, 1))
     mdp = GridWorld.open(size, size, step_reward=-1.0, goal_reward=0.0, slip=0.1, gamma=0.95).mdp
     tol = 1e-6
     R, cont, nxt = mdp.R, mdp.gamma * mdp.prob * ~mdp.done, mdp.next_state
@@ -131,6 +159,7 @@ print(json.dumps(dict(build=t_build, total=total, sweeps=r.iterations, converged
 
 def bench_million(n: int = 1000) -> BenchResult:
     """Build and solve an ``n x n`` open GridWorld in a fresh process; report time and peak RSS."""
+    _sizes(n=(n, 2))
     out = subprocess.run([sys.executable, "-c", _MILLION.format(n=n)], capture_output=True, text=True,
                          check=True)
     m = json.loads(out.stdout.strip().splitlines()[-1])
@@ -145,6 +174,8 @@ def bench_cliff_td(n_episodes: int = 500, n_seeds: int = 20) -> BenchResult:
     import gymnasium as gym
 
     from rlcore.tabular.td import q_learning, sarsa
+
+    _sizes(n_episodes=(n_episodes, 1), n_seeds=(n_seeds, 1))
 
     env = gym.make("CliffWalking-v1")
     t = time.perf_counter()
@@ -172,6 +203,7 @@ def bench_cliff_td(n_episodes: int = 500, n_seeds: int = 20) -> BenchResult:
 
 def run_all(quick: bool = False) -> list[BenchResult]:
     """Run every benchmark (``quick`` shrinks them for a smoke test)."""
+    check_flag(quick, "quick")
     if quick:
         return [bench_vs_mdptoolbox(20, 1), bench_vs_numpy_floor(60, 1), bench_million(100),
                 bench_cliff_td(50, 2)]
@@ -188,7 +220,7 @@ def _versus(ours: float, other: float | None) -> str:
 def format_table(results: list[BenchResult]) -> str:
     """The results as an aligned plain-text table, one row per benchmark."""
     rows = [("benchmark", "rlcore", "other", "rlcore vs other", "target", "met", "detail")]
-    for r in results:
+    for r in _results(results):
         ours = "-" if np.isnan(r.ours_s) else f"{r.ours_s:.3f} s"
         rows.append((r.name, ours, "-" if r.other_s is None else f"{r.other_s:.3f} s", _versus(r.ours_s, r.other_s),
                      r.target, {True: "yes", False: "NO", None: "-"}[r.ok], r.detail))
@@ -200,7 +232,7 @@ def format_table(results: list[BenchResult]) -> str:
 
 def as_json(results: list[BenchResult]) -> str:
     """The results as a JSON list of objects, one per benchmark, with the fields of [`BenchResult`][]."""
-    return json.dumps([asdict(r) for r in results], indent=2)
+    return json.dumps([asdict(r) for r in _results(results)], indent=2)
 
 
 if __name__ == "__main__":  # pragma: no cover

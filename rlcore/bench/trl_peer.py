@@ -26,6 +26,7 @@ was sampled by the current policy (ratio 1), as on every first minibatch.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -36,6 +37,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from rlcore.core.validation import (
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_unit_interval,
+)
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.model import CharLM
 from rlcore.rlhf.preferences import PreferenceData
@@ -47,12 +54,40 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach the Hub
 BOS_TEXT, EOS_TEXT, PAD_TEXT = "<bos>", "<eos>", "<pad>"
 
 
+def _vocab(vocab: Any) -> Vocabulary:
+    check_instance(vocab, "vocab", (Vocabulary, str), "a Vocabulary or a string of characters")
+    return vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
+
+
+def _texts(texts: Any, name: str) -> list[str]:
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, Sequence) or not texts \
+            or not all(isinstance(t, str) for t in texts):
+        raise TypeError(f"{name} must be a non-empty list of strings, got {texts!r}")
+    return list(texts)
+
+
+def _hf(model: Any, tokenizer: Any, name: str = "model") -> None:
+    """``model`` is a transformers model, ``tokenizer`` a transformers tokenizer."""
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    check_instance(model, name, PreTrainedModel, "a transformers model")
+    check_instance(tokenizer, "tokenizer", PreTrainedTokenizerBase, "a transformers tokenizer")
+
+
+def _trainer_args(config_cls: Any, output_dir: Any, config: dict[str, Any]) -> None:
+    check_instance(output_dir, "output_dir", (str, os.PathLike), "a directory path")
+    known = {f.name for f in dataclasses.fields(config_cls)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise TypeError(f"config: {config_cls.__name__} has no field(s) {', '.join(unknown)}")
+
+
 def char_tokenizer(vocab: Vocabulary | str):
     """A ``PreTrainedTokenizerFast`` with one token per character and rlcore's ids for the specials."""
+    vocab = _vocab(vocab)
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
     ids = dict(vocab.stoi)
     ids.update({EOS_TEXT: vocab.EOS, BOS_TEXT: vocab.BOS, PAD_TEXT: vocab.PAD})
     core = Tokenizer(models.WordLevel(ids, unk_token=PAD_TEXT))
@@ -67,9 +102,16 @@ def tiny_gpt2(vocab: Vocabulary | str, n_embd: int = 32, n_layer: int = 1, n_hea
 
     Dropout is off by default, as in rlcore's models, so that a training step is a plain gradient step.
     """
+    vocab = _vocab(vocab)
+    for name, v in (("n_embd", n_embd), ("n_layer", n_layer), ("n_head", n_head), ("n_positions", n_positions)):
+        check_positive_int(v, name)
+    if n_embd % n_head:
+        raise ValueError(f"n_embd must be a multiple of n_head ({n_head}), got {n_embd}")
+    check_nonnegative_int(seed, "seed")
+    if check_unit_interval(dropout, "dropout") >= 1:
+        raise ValueError(f"dropout must be < 1, got {dropout}")
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
     config = GPT2Config(vocab_size=vocab.n_tokens, n_positions=n_positions, n_embd=n_embd, n_layer=n_layer,
                         n_head=n_head, bos_token_id=vocab.BOS, eos_token_id=vocab.EOS, pad_token_id=vocab.PAD,
                         resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout)
@@ -80,6 +122,7 @@ def tiny_gpt2(vocab: Vocabulary | str, n_embd: int = 32, n_layer: int = 1, n_hea
 
 def preference_dataset(data: PreferenceData):
     """``PreferenceData`` as TRL's preference format; each prompt starts with ``<bos>``, as rlcore's do."""
+    check_instance(data, "data", PreferenceData)
     import datasets
     from datasets import Dataset
 
@@ -97,7 +140,13 @@ def _quiet_args(config_cls, output_dir: str, **kwargs):
 
 def dpo_trainer(model, ref_model, tokenizer, data: PreferenceData, output_dir: str, **config: Any):
     """A ``trl.DPOTrainer`` on ``data``; ``config`` goes to ``trl.DPOConfig`` (TRL's names)."""
+    _hf(model, tokenizer)
+    if ref_model is not None:
+        _hf(ref_model, tokenizer, "ref_model")
+    check_instance(data, "data", PreferenceData)
     from trl import DPOConfig, DPOTrainer
+
+    _trainer_args(DPOConfig, output_dir, config)
 
     with warnings.catch_warnings():  # transformers' deprecation notices about its own defaults
         warnings.simplefilter("ignore", FutureWarning)
@@ -121,9 +170,15 @@ def grpo_trainer(model, tokenizer, prompts: Sequence[str], reward: Callable[[lis
 
     TRL builds its reference model from a path, so ``model`` is saved to ``output_dir`` first.
     """
+    _hf(model, tokenizer)
+    prompts = _texts(prompts, "prompts")
+    if not callable(reward):
+        raise TypeError(f"reward must be a function completions -> rewards, got {type(reward).__name__}")
     import datasets
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
+
+    _trainer_args(GRPOConfig, output_dir, config)
 
     datasets.disable_progress_bars()
 
@@ -149,6 +204,18 @@ def hf_sequence_logprobs(model, tokenizer, prompts: Sequence[str], completions: 
 
     ``ended[i]`` (default all true) says whether completion ``i`` closes with ``<eos>``.
     """
+    _hf(model, tokenizer)
+    prompts, completions = _texts(prompts, "prompts"), _texts(completions, "completions")
+    if len(completions) != len(prompts):
+        raise ValueError(f"completions must have one entry per prompt ({len(prompts)}), got {len(completions)}")
+    if ended is not None and (isinstance(ended, (str, bytes)) or not isinstance(ended, Sequence) or len(ended) !=
+                              len(prompts) or not all(isinstance(e, (bool, np.bool_)) for e in ended)):
+        raise ValueError(f"ended must hold one True/False per prompt ({len(prompts)}), got {ended!r}")
+    known = tokenizer.get_vocab()
+    for name, texts in (("prompts", prompts), ("completions", completions)):
+        bad = sorted({ch for t in texts for ch in t if ch not in known})
+        if bad:
+            raise ValueError(f"{name} hold characters the tokenizer does not know: {bad}")
     ended = [True] * len(prompts) if ended is None else list(ended)
     rows, starts = [], []
     for p, c, e in zip(prompts, completions, ended):
@@ -185,6 +252,10 @@ def dpo_step_ratio(data: PreferenceData, batch_size: int = 64, steps: int = 20, 
     (encoding the pairs and the reference log-probs included); TRL's covers
     ``Trainer.train`` from its first step to its last (its tokenisation happens earlier).
     """
+    check_instance(data, "data", PreferenceData)
+    for name, v in (("batch_size", batch_size), ("steps", steps), ("repeat", repeat)):
+        check_positive_int(v, name)
+    check_nonnegative_int(seed, "seed")
     from transformers import TrainerCallback
 
     from rlcore.lm.model import count_parameters

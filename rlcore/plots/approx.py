@@ -9,6 +9,7 @@ figure shows their mean and spread.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from rlcore.approx.common import ControlResult, moving_average
 from rlcore.approx.linear import TiledQ
 from rlcore.approx.tiles import TileCoder
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_array, check_choice, check_flag, check_instance, check_positive_int, check_real
 from rlcore.plots.tabular import new_axes
 
 __all__ = ["plot_steps_per_episode", "plot_step_size_sweep", "plot_cost_to_go", "plot_learning_curves"]
@@ -55,10 +56,11 @@ def plot_steps_per_episode(results: Mapping[str, Any], *, log: bool = True, ax=N
     ``results`` maps a label to a [`ControlResult`][rlcore.approx.common.ControlResult]
     or a list of them (seeds); seeds are averaged over the episodes all of them finished.
     """
-    results = _mapping(results)
+    runs = {label: _runs(label, value) for label, value in _mapping(results).items()}
+    check_flag(log, "log")
     fig, ax = new_axes(ax, (5.5, 3.5))
-    for label, value in results.items():
-        L = _stack([r.episode_lengths for r in _runs(label, value)])
+    for label, value in runs.items():
+        L = _stack([r.episode_lengths for r in value])
         ax.plot(np.arange(1, L.shape[1] + 1), L.mean(axis=0), label=f"{label}" + (f" ({len(L)} seeds)" * (len(L) > 1)))
     if log:
         ax.set_yscale("log")
@@ -83,13 +85,13 @@ def plot_step_size_sweep(sweep: Mapping[str, Mapping[float, Any]], *, first: int
     """
     sweep = _mapping(sweep, "sweep")
     first = check_positive_int(first, "first")
-    fig, ax = new_axes(ax, (5.5, 3.5))
+    lines = {}
     for label, points in sweep.items():
-        points = _mapping(points, f"sweep[{label!r}]")
         xs, ys, es = [], [], []
-        for x, value in sorted(points.items()):
+        for x, value in _mapping(points, f"sweep[{label!r}]").items():
+            check_real(x, f"sweep[{label!r}] step size", low=-math.inf, open_low=True)
             if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-                y = np.array([float(value)])
+                y = np.array([check_real(value, f"sweep[{label!r}][{x}]", low=-math.inf, open_low=True)])
             else:
                 runs = _runs(f"{label}][{x}", value)
                 if any(len(r.episode_lengths) < first for r in runs):
@@ -98,6 +100,10 @@ def plot_step_size_sweep(sweep: Mapping[str, Mapping[float, Any]], *, first: int
             xs.append(float(x))
             ys.append(y.mean())
             es.append(y.std(ddof=1) / np.sqrt(len(y)) if len(y) > 1 else 0.0)
+        order = np.argsort(xs, kind="stable")
+        lines[label] = [np.asarray(v)[order].tolist() for v in (xs, ys, es)]
+    fig, ax = new_axes(ax, (5.5, 3.5))
+    for label, (xs, ys, es) in lines.items():
         ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"steps per episode\n(mean over first {first} episodes)")
@@ -118,21 +124,22 @@ def plot_cost_to_go(coder: TileCoder | TiledQ, w: np.ndarray | None = None, low:
     """
     q = coder if isinstance(coder, TiledQ) else None
     if q is None:
-        if not isinstance(coder, TileCoder):
-            raise TypeError(f"coder must be a TileCoder or a TiledQ, got {type(coder).__name__}")
-        w = np.asarray(w, dtype=float)
-        if w.ndim != 2 or w.shape[1] != coder.n_features:
-            raise ValueError(f"w must have shape [n_actions, {coder.n_features}], got {w.shape}")
-        q = TiledQ(coder, w)
+        check_instance(coder, "coder", TileCoder, "a TileCoder or a TiledQ")
+        q = TiledQ(coder, check_array(w, "w", shape=(None, coder.n_features)))
     if q.coder.d != 2:
         raise ValueError(f"the cost-to-go plot needs a 2-d state, got a coder of dimension {q.coder.d}")
     resolution = check_positive_int(resolution, "resolution")
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2, got {resolution}")
-    low = q.coder.low if low is None else np.asarray(low, dtype=float)
-    high = q.coder.high if high is None else np.asarray(high, dtype=float)
-    if low.shape != (2,) or high.shape != (2,) or not (high > low).all():
-        raise ValueError(f"low and high must be 2-vectors with high > low, got {low!r} and {high!r}")
+    low = q.coder.low if low is None else check_array(low, "low", shape=(2,))
+    high = q.coder.high if high is None else check_array(high, "high", shape=(2,))
+    if not (high > low).all():
+        raise ValueError(f"high must exceed low in both dimensions, got low={low.tolist()} and high={high.tolist()}")
+    if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__") or len(labels) != 2:
+        raise ValueError(f"labels must be two axis labels, got {labels!r}")
+    check_flag(surface, "surface")
+    if surface and ax is not None and getattr(ax, "name", None) != "3d":
+        raise ValueError("ax must be a 3-d axes (projection='3d') for surface=True; pass surface=False for a 2-d one")
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     cost = q.cost_to_go(np.stack([gx, gy], axis=-1))
     if surface:
@@ -164,15 +171,13 @@ def plot_learning_curves(results: Mapping[str, Any], *, x: str = "episodes", win
     episode ends) onto a common grid up to the shortest run's last episode.
     ``threshold`` draws a dashed line (e.g. 475 for CartPole-v1).
     """
-    results = _mapping(results)
-    if x not in ("episodes", "steps"):
-        raise ValueError(f"x must be 'episodes' or 'steps', got {x!r}")
-    if band not in ("minmax", "iqr"):
-        raise ValueError(f"band must be 'minmax' or 'iqr', got {band!r}")
+    all_runs = {label: _runs(label, value) for label, value in _mapping(results).items()}
+    check_choice(x, "x", ("episodes", "steps"))
+    check_choice(band, "band", ("minmax", "iqr"))
     window = check_positive_int(window, "window")
+    check_real(threshold, "threshold", low=-math.inf, open_low=True, none=True)
     fig, ax = new_axes(ax, (6.0, 3.8))
-    for label, value in results.items():
-        runs = _runs(label, value)
+    for label, runs in all_runs.items():
         curves = [moving_average(r.episode_returns, window) for r in runs]
         if x == "episodes":
             Y = _stack(curves)

@@ -14,7 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from rlcore.approx.baird import BairdResult
-from rlcore.plots.tabular import new_axes
+from rlcore.core.validation import check_flag
+from rlcore.plots.tabular import check_figsize, new_axes
 
 __all__ = ["plot_baird_weights", "plot_baird_errors", "plot_triad"]
 
@@ -34,9 +35,9 @@ def _history(history: Any) -> tuple[np.ndarray, str]:
     return w, "steps"
 
 
-def _title(title: Any) -> str | None:
+def _title(title: Any, name: str = "title") -> str | None:
     if title is not None and not isinstance(title, str):
-        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+        raise TypeError(f"{name} must be a string or None, got {type(title).__name__}")
     return title
 
 
@@ -50,6 +51,7 @@ def plot_baird_weights(history: BairdResult | np.ndarray, title: str | None = No
     """
     w, unit = _history(history)
     title = _title(title)
+    check_flag(log, "log")
     if title is None and isinstance(history, BairdResult):
         title = history.method
     fig, ax = new_axes(ax, (5.0, 3.4))
@@ -102,7 +104,10 @@ def plot_triad(results: Mapping[str, BairdResult] | Sequence[BairdResult], *, er
     for name, r in items:
         if not isinstance(r, BairdResult):
             raise TypeError(f"results must hold BairdResult objects, got {type(r).__name__} for {name!r}")
-        _title(name)
+        _title(name, "results' column titles")
+    check_flag(errors, "errors")
+    check_flag(log, "log")
+    figsize = None if figsize is None else check_figsize(figsize)
     n_rows, n = (2 if errors else 1), len(items)
     fig, axes = plt.subplots(n_rows, n, figsize=figsize or (4.2 * n, 3.2 * n_rows), layout="constrained",
                              squeeze=False)

@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from rlcore.plots.tabular import smooth
+from rlcore.core.validation import check_array, check_choice, check_positive_int
+from rlcore.plots.tabular import _labelled, smooth
 
 __all__ = ["plot_sampling_sweep", "plot_pg_history"]
 
@@ -25,8 +26,15 @@ def plot_sampling_sweep(sweep: Mapping[str, np.ndarray], *, diversity: str = "di
     ``sweep`` is the dict returned by [`rlcore.lm.sweep.sampling_sweep`][];
     ``diversity`` is ``"distinct"`` or ``"entropy_bits"``.
     """
-    if diversity not in ("distinct", "entropy_bits"):
-        raise ValueError(f"diversity must be 'distinct' or 'entropy_bits', got {diversity!r}")
+    check_choice(diversity, "diversity", ("distinct", "entropy_bits"))
+    sweep = _labelled(sweep, "sweep")
+    missing = {"temperatures", "top_ps", "reward", diversity} - set(sweep)
+    if missing:
+        raise ValueError(f"sweep must be what sampling_sweep returns; it lacks {sorted(missing)}")
+    shape = (len(check_array(sweep["temperatures"], "sweep['temperatures']", ndim=1)),
+             len(check_array(sweep["top_ps"], "sweep['top_ps']", ndim=1)))
+    for k in ("reward", diversity):
+        check_array(sweep[k], f"sweep[{k!r}]", shape=shape)
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.5), layout="constrained")
     taus = sweep["temperatures"]
     for j, p in enumerate(sweep["top_ps"]):
@@ -52,8 +60,15 @@ def plot_pg_history(histories: Mapping[str, Mapping[str, np.ndarray]],
     Up to three panels sit in one row; more fill rows of two, so that the figure
     keeps a page's width and is not a strip (``fig.axes`` follows ``keys``).
     """
-    if x not in ("iteration", "time"):
-        raise ValueError(f"x must be 'iteration' or 'time', got {x!r}")
+    check_choice(x, "x", ("iteration", "time"))
+    if isinstance(keys, (str, bytes)) or not hasattr(keys, "__len__") or not keys:
+        raise ValueError(f"keys must be a non-empty sequence of statistic names, got {keys!r}")
+    window = check_positive_int(window, "window")
+    for label, hist in _labelled(histories, "histories").items():
+        if not isinstance(hist, Mapping):
+            raise TypeError(f"histories[{label!r}] must be a mapping statistic -> values, got {type(hist).__name__}")
+        if x == "time" and "time" not in hist:
+            raise ValueError(f"histories[{label!r}] has no 'time' entry, which x='time' needs")
     n_cols = len(keys) if len(keys) <= 3 else 2
     n_rows = -(-len(keys) // n_cols)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.6 * n_cols, 3.2 if n_rows == 1 else 2.6 * n_rows),

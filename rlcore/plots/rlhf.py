@@ -8,6 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from rlcore.core.validation import check_instance
+from rlcore.plots.tabular import _labelled, new_axes
+from rlcore.rlhf.frontier import Frontier
+
 __all__ = ["plot_frontier", "plot_overoptimisation"]
 
 _MARKERS = {"pi* (gold, exact)": ("k", "-", ""), "PPO (gold)": ("C0", "", "o"), "PPO (reward model)": ("C1", "", "s"),
@@ -16,9 +20,10 @@ _MARKERS = {"pi* (gold, exact)": ("k", "-", ""), "PPO (gold)": ("C0", "", "o"), 
 
 def plot_frontier(frontier, ax: plt.Axes | None = None) -> Figure:
     """Gold reward against exact KL to the reference, one series per method (the exact optimum as a line)."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-    fig = ax.figure
+    check_instance(frontier, "frontier", Frontier)
+    if not frontier.points:
+        raise ValueError("frontier must hold at least one point, got none")
+    fig, ax = new_axes(ax, (6.4, 4.0))
     for method, pts in frontier.by_method().items():
         kl = np.array([p.kl for p in pts])
         gold = np.array([p.gold for p in pts])
@@ -45,9 +50,15 @@ def plot_overoptimisation(curves: Mapping[str, Sequence[Mapping[str, float]]], f
     ``curves[name]`` is a list of [`evaluate`][rlcore.rlhf.overoptimisation.ToyEvaluator.evaluate]
     results, the first at the reference; ``fits[name]`` a [`GaoFit`][rlcore.rlhf.overoptimisation.GaoFit].
     """
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.4, 4.0), layout="constrained")
-    fig = ax.figure
+    for name, pts in _labelled(curves, "curves").items():
+        if isinstance(pts, (str, bytes)) or not hasattr(pts, "__len__") or not pts or not all(
+                isinstance(p, Mapping) and {"d", "gold", "proxy"} <= set(p) for p in pts):
+            raise ValueError(f"curves[{name!r}] must be a non-empty list of evaluations with 'd', 'gold' and 'proxy'")
+    check_instance(fits, "fits", (Mapping, type(None)), "a mapping name -> fitted curve, or None")
+    for name, fit in (fits or {}).items():
+        if not callable(fit):
+            raise TypeError(f"fits[{name!r}] must be a fitted curve (callable d -> gain), got {type(fit).__name__}")
+    fig, ax = new_axes(ax, (6.4, 4.0))
     for i, (name, pts) in enumerate(curves.items()):
         d = np.array([p["d"] for p in pts])
         gold = np.array([p["gold"] for p in pts]) - pts[0]["gold"]

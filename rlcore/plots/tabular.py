@@ -6,17 +6,30 @@ Every function returns a ``matplotlib.figure.Figure`` (and never calls
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Any
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from rlcore.envs.gridworld import GridWorld
+from rlcore.core.validation import (
+    check_array,
+    check_choice,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+)
+from rlcore.envs.gridworld import GridWorld
 
-__all__ = ["plot_grid", "plot_convergence", "plot_learning_curves", "figure_to_array", "smooth", "new_axes"]
+__all__ = ["plot_grid", "plot_convergence", "plot_learning_curves", "figure_to_array", "smooth", "new_axes",
+           "check_figsize"]
 
 _ARROW_DX = np.array([0.0, 1.0, 0.0, -1.0])
 _ARROW_DY = np.array([-1.0, 0.0, 1.0, 0.0])  # row deltas: imshow puts row 0 at the top
@@ -25,10 +38,34 @@ _ARROW_DY = np.array([-1.0, 0.0, 1.0, 0.0])  # row deltas: imshow puts row 0 at 
 def new_axes(ax, figsize):
     """``(fig, ax)``: a new constrained-layout figure of ``figsize``, or the figure that owns ``ax``."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        fig, ax = plt.subplots(figsize=check_figsize(figsize), layout="constrained")
     else:
-        fig = ax.figure
+        fig = check_instance(ax, "ax", Axes, "a matplotlib Axes or None").figure
     return fig, ax
+
+
+def check_figsize(figsize: Any, name: str = "figsize") -> tuple[float, float]:
+    """``(width, height)`` in inches, both finite and positive."""
+    size = check_array(figsize, name, shape=(2,))
+    if (size <= 0).any():
+        raise ValueError(f"{name} must be two positive sizes in inches, got {tuple(size)}")
+    return float(size[0]), float(size[1])
+
+
+def _series(x: Any, name: str, ndim: int | tuple[int, ...] = 1) -> np.ndarray:
+    """A non-empty, finite numeric array of ``ndim`` dimensions (one of them, for a tuple)."""
+    arr = check_array(x, name)
+    if arr.ndim not in ((ndim,) if isinstance(ndim, int) else ndim):
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    return arr
+
+
+def _labelled(data: Any, name: str) -> Mapping:
+    """A non-empty mapping label -> data."""
+    if not isinstance(data, Mapping) or not data:
+        raise TypeError(f"{name} must be a non-empty mapping label -> data, got {type(data).__name__}"
+                        f"{' (empty)' if isinstance(data, Mapping) else ''}")
+    return data
 
 
 def plot_grid(
@@ -48,6 +85,19 @@ def plot_grid(
     ``S`` are labelled. ``annotate`` writes the value in each cell (default: when
     the grid has at most 150 cells).
     """
+    S = check_instance(env, "env", GridWorld, "a GridWorld").mdp.n_states
+    if V is not None:
+        V = check_array(V, "V", shape=(S,), finite=False)
+    if policy is not None:
+        policy = check_array(policy, "policy", shape=(S,), integer=True)
+        if ((policy < 0) | (policy >= len(_ARROW_DX))).any():
+            raise ValueError(f"policy must hold actions in [0, {len(_ARROW_DX)}), got {sorted(set(policy.tolist()))}")
+    if check_nonnegative_int(agent, "agent", none=True) is not None and agent >= S:
+        raise ValueError(f"agent must be a state index in [0, {S}), got {agent}")
+    if annotate is not None:
+        check_flag(annotate, "annotate")
+    if not isinstance(cmap, Colormap) and not (isinstance(cmap, str) and cmap in matplotlib.colormaps):
+        raise ValueError(f"cmap must be a matplotlib Colormap or the name of one, such as 'viridis', got {cmap!r}")
     H, W = env.shape
     fig, ax = new_axes(ax, (max(3.0, 0.55 * W + 1.5), max(2.5, 0.55 * H + 0.6)))
     if V is not None:
@@ -96,9 +146,12 @@ def plot_grid(
 
 def smooth(x: np.ndarray, window: int) -> np.ndarray:
     """Trailing moving average along the last axis (``window = 1`` is the identity)."""
-    x = np.asarray(x, dtype=float)
-    if window < 1:
+    if isinstance(window, (int, np.integer)) and not isinstance(window, bool) and window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
+    window = check_positive_int(window, "window")
+    x = check_array(x, "x", allow_empty=True)
+    if x.ndim == 0:
+        raise ValueError("x must have at least one dimension (a series along the last axis), got a scalar")
     if window == 1 or x.shape[-1] < window:
         return x
     c = np.cumsum(np.insert(x, 0, 0.0, axis=-1), axis=-1)
@@ -110,11 +163,12 @@ def smooth(x: np.ndarray, window: int) -> np.ndarray:
 def plot_convergence(histories: Mapping[str, np.ndarray] | np.ndarray, *, ax=None,
                      title: str = "Convergence", ylabel: str = r"$\max_s |V_{k+1}(s) - V_k(s)|$") -> Figure:
     """Residual per sweep on a log scale, one line per labelled history."""
-    if not isinstance(histories, Mapping):
-        histories = {"residual": histories}
+    histories = _labelled(histories if isinstance(histories, Mapping) else {"residual": histories}, "histories")
+    hs = {label: _series(h, f"histories[{label!r}]") for label, h in histories.items()}
+    if any((h < 0).any() for h in hs.values()):
+        raise ValueError("histories must hold residuals >= 0 (sizes of changes), found a negative value")
     fig, ax = new_axes(ax, (5.5, 3.5))
-    for label, h in histories.items():
-        h = np.asarray(h, dtype=float)
+    for label, h in hs.items():
         ax.semilogy(np.arange(1, len(h) + 1), np.maximum(h, 1e-300), label=label)
     ax.set_xlabel("sweep $k$")
     ax.set_ylabel(ylabel)
@@ -133,11 +187,17 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], *, window: int = 10, 
     curve is smoothed with a ``window``-episode moving average first.
     ``band`` is ``"std"`` (one standard deviation) or ``"sem"`` (standard error).
     """
-    if band not in ("std", "sem"):
-        raise ValueError(f"band must be 'std' or 'sem', got {band!r}")
+    check_choice(band, "band", ("std", "sem"))
+    window = check_positive_int(window, "window")
+    data = {label: np.atleast_2d(_series(r, f"curves[{label!r}]", (1, 2))) for label, r in _labelled(curves,
+                                                                                                     "curves").items()}
+    if ylim is not None:
+        if isinstance(ylim, (str, bytes)) or not hasattr(ylim, "__len__") or len(ylim) != 2:
+            raise ValueError(f"ylim must be a pair (bottom, top), got {ylim!r}")
+        for v in ylim:
+            check_real(v, "ylim", low=-math.inf, open_low=True, none=True)
     fig, ax = new_axes(ax, (6.0, 3.8))
-    for label, runs in curves.items():
-        runs = np.atleast_2d(np.asarray(runs, dtype=float))
+    for label, runs in data.items():
         sm = smooth(runs, window)
         mean = sm.mean(axis=0)
         spread = sm.std(axis=0)
@@ -158,6 +218,7 @@ def plot_learning_curves(curves: Mapping[str, np.ndarray], *, window: int = 10, 
 
 def figure_to_array(fig: Figure) -> np.ndarray:
     """Render a figure to an ``[H, W, 3]`` uint8 RGB array and close it."""
+    check_instance(fig, "fig", Figure, "a matplotlib Figure")
     fig.canvas.draw()
     arr = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     plt.close(fig)
