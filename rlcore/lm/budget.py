@@ -19,8 +19,9 @@ Activations of a transformer layer without recomputation take
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+
+from rlcore.core.validation import check_choice, check_flag, check_instance, check_positive_int, check_real
 
 __all__ = ["BYTES_PER_DTYPE", "OPTIMIZERS", "MemoryBudget", "training_memory", "rlhf_memory", "training_flops",
            "generation_flops", "activation_bytes", "budget_table"]
@@ -32,9 +33,7 @@ OPTIMIZERS = {"adam": 2, "sgd": 0, "none": 0}
 
 
 def _count(value: float, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+    return check_real(value, name, 0.0)
 
 
 @dataclass(frozen=True)
@@ -46,11 +45,16 @@ class MemoryBudget:
     optimizer: float
     activations: float = 0.0
 
+    def __post_init__(self) -> None:
+        for name in ("weights", "gradients", "optimizer", "activations"):
+            _count(getattr(self, name), name)
+
     @property
     def total(self) -> float:
         return self.weights + self.gradients + self.optimizer + self.activations
 
     def __add__(self, other: MemoryBudget) -> MemoryBudget:
+        check_instance(other, "other", MemoryBudget)
         return MemoryBudget(self.weights + other.weights, self.gradients + other.gradients,
                             self.optimizer + other.optimizer, self.activations + other.activations)
 
@@ -73,10 +77,11 @@ def training_memory(n_params: float, dtype: str = "bf16", optimizer: str = "adam
     master copy of the weights. ``activations`` (bytes) is added as given, see [`activation_bytes`][].
     """
     n = _count(n_params, "n_params")
-    if dtype not in BYTES_PER_DTYPE:
-        raise ValueError(f"dtype must be one of {sorted(BYTES_PER_DTYPE)}, got {dtype!r}")
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    check_choice(dtype, "dtype", sorted(BYTES_PER_DTYPE))
+    check_choice(optimizer, "optimizer", sorted(OPTIMIZERS))
+    check_flag(trained, "trained")
+    if master_weights is not None:
+        check_flag(master_weights, "master_weights")
     width = BYTES_PER_DTYPE[dtype]
     act = _count(activations, "activations")
     if not trained:
@@ -93,6 +98,10 @@ def rlhf_memory(n_policy: float, n_value: float | None = None, n_reference: floa
     Sizes default to the policy's; pass 0 for a model that is not there (for example a
     value head on the policy's trunk). The ``"total"`` entry sums the four.
     """
+    _count(n_policy, "n_policy")
+    for name, n in (("n_value", n_value), ("n_reference", n_reference), ("n_reward", n_reward)):
+        check_real(n, name, 0.0, none=True)
+    check_choice(dtype, "dtype", sorted(BYTES_PER_DTYPE))
     sizes = {"policy": n_policy, "value": n_policy if n_value is None else n_value,
              "reference": n_policy if n_reference is None else n_reference,
              "reward": n_policy if n_reward is None else n_reward}
@@ -116,15 +125,18 @@ def generation_flops(n_params: float, n_tokens: float) -> float:
 
 def activation_bytes(seq_len: int, batch_size: int, hidden: int, n_layers: int, n_heads: int) -> float:
     """``L s b h (34 + 5 a s / h)``: 16-bit activations of ``L`` transformer layers kept for the backward pass."""
-    s, b, h = (_count(v, k) for v, k in ((seq_len, "seq_len"), (batch_size, "batch_size"), (hidden, "hidden")))
-    L, a = _count(n_layers, "n_layers"), _count(n_heads, "n_heads")
-    if h == 0:
-        raise ValueError("hidden must be > 0")
+    s, b, h, L, a = (float(check_positive_int(v, k)) for v, k in (
+        (seq_len, "seq_len"), (batch_size, "batch_size"), (hidden, "hidden"), (n_layers, "n_layers"),
+        (n_heads, "n_heads")))
     return L * s * b * h * (34 + 5 * a * s / h)
 
 
 def budget_table(sizes: dict[str, float], tokens: float = 1e9) -> list[tuple[str, ...]]:
     """Rows ``(model, parameters, train GB, RLHF GB, training PFLOP for tokens)``, header first."""
+    check_instance(sizes, "sizes", dict, "a dict of model name -> parameter count")
+    for name, n in sizes.items():
+        check_real(n, f"sizes[{name!r}]", 0.0)
+    check_real(tokens, "tokens", 0.0)
     rows = [("model", "parameters", "trained, Adam (GB)", "PPO-RLHF, 4 models (GB)",
              f"training FLOP on {tokens:.0e} tokens")]
     for name, n in sizes.items():

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from rlcore.core.validation import check_instance
 from rlcore.lm.model import CharLM, ModelConfig
 
 __all__ = ["save", "load"]
@@ -35,6 +36,10 @@ def save(model: CharLM, path: str | Path) -> None:
     path = _check_path(path)
     if not isinstance(model, CharLM):
         raise ValueError(f"model must be a CharLM, got {type(model).__name__}")
+    if path.is_dir():
+        raise ValueError(f"path {path} is a directory, not a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"path {path}: the folder {path.parent} does not exist")
     state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
     save_file(state, str(path), metadata={_META_KEY: json.dumps(asdict(model.config))})
 
@@ -89,6 +94,10 @@ def load(path: str | Path, model: CharLM | None = None) -> CharLM:
     from safetensors import safe_open
 
     path = _check_path(path)
+    if model is not None:
+        check_instance(model, "model", CharLM)
+    if path.is_dir():
+        raise ValueError(f"path {path} is a directory, not a checkpoint file")
     if not path.is_file():
         raise FileNotFoundError(f"No such file or directory: {path}")
     try:

@@ -12,9 +12,10 @@ so the configs to come (DPO, GRPO) share them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+from rlcore.core.validation import check_instance
 from rlcore.lm.kl import KL_ESTIMATORS
 from rlcore.lm.losses import LOSS_AGG
 
@@ -68,12 +69,17 @@ RULES: dict[str, tuple[Any, str]] = {
 def validate_config(cfg: Any, rules: dict[str, tuple[Any, str]] | None = None) -> None:
     """Check every field of a config dataclass against ``rules`` (default [`RULES`][]); ``ValueError`` names
     the first bad field, its value and what is allowed."""
+    if not is_dataclass(cfg) or isinstance(cfg, type):
+        raise TypeError(f"cfg must be a config dataclass instance, got {cfg!r}")
     name = type(cfg).__name__
-    rules = RULES if rules is None else rules
+    rules = RULES if rules is None else check_instance(rules, "rules", dict, "a dict field -> (check, allowed)")
     for f in fields(cfg):
         if f.name not in rules:
-            raise ValueError(f"{name}.{f.name} has no validation rule (add it to the config's rule table)")
-        ok, allowed = rules[f.name]
+            raise ValueError(f"{name}.{f.name} has no validation rule in rules (add it to the config's rule table)")
+        rule = rules[f.name]
+        if not (isinstance(rule, tuple) and len(rule) == 2 and callable(rule[0])):
+            raise TypeError(f"rules[{f.name!r}] must be a pair (check, what is allowed), got {rule!r}")
+        ok, allowed = rule
         value = getattr(cfg, f.name)
         if not ok(value):
             raise ValueError(f"{name}.{f.name} must be {allowed}, got {value!r}")

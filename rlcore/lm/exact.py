@@ -19,10 +19,10 @@ from dataclasses import replace
 
 import torch
 
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_device, check_instance, check_positive_int
 from rlcore.envs.language import CharLanguageEnv, state_count
 from rlcore.envs.vocabulary import Vocabulary
-from rlcore.lm.model import CharLM
+from rlcore.lm.model import CharLM, _check_lm
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import Rollout, rollout_from_texts, sequence_logprob
 from rlcore.lm.training import check_model_env
@@ -40,17 +40,23 @@ def enumerate_completions(vocab: Vocabulary, max_len: int, prompts: str | Sequen
     ``logprobs`` and ``values`` are zeros (score the rollout with a model);
     ``group_ids`` says which prompt a row completes.
     """
+    check_instance(vocab, "vocab", Vocabulary)
     check_positive_int(max_len, "max_len")
+    check_instance(prompts, "prompts", (str, list, tuple), "a string or a list of strings")
+    device = check_device(device, "device")
     plist = [prompts] if isinstance(prompts, str) else list(prompts)
+    if not plist:
+        raise ValueError("prompts must hold at least one prompt (use [''] for none)")
     n = vocab.n_chars
     for p in plist:
+        check_instance(p, "prompt", str)
         vocab.check(p, "prompt")
         if len(p) >= max_len:
             raise ValueError(f"prompt {p!r} leaves no room under max_len={max_len}")
     count = sum(state_count(n, max_len - len(p)) for p in plist)
     if count > MAX_ENUMERATED:
-        raise ValueError(f"{count} completions is too many to enumerate (limit {MAX_ENUMERATED}); "
-                         "use a smaller vocabulary or max_len")
+        raise ValueError(f"max_len={max_len} gives {count} completions, too many to enumerate (limit "
+                         f"{MAX_ENUMERATED}); use a smaller vocabulary or max_len")
     completions, prompt_of, group = [], [], []
     for g, p in enumerate(plist):
         for t in range(max_len - len(p) + 1):   # the shorter ones end with EOS, the longest at the limit
@@ -79,6 +85,8 @@ def exact_expected_reward(model: CharLM, env: CharLanguageEnv, temperature: floa
 def exact_kl(model: CharLM, ref: CharLM, max_len: int, temperature: float = 1.0,
              prompts: str | Sequence[str] = ("",)) -> float:
     """``KL(pi || pi_ref) = mean_x sum_y pi(y|x) [log pi(y|x) - log pi_ref(y|x)]`` over every completion."""
+    if _check_lm(ref, "ref").vocab != _check_lm(model).vocab:
+        raise ValueError(f"ref must write the model's vocabulary {model.vocab!r}, got {ref.vocab!r}")
     ro = enumerate_completions(model.vocab, max_len, prompts, device=model.device)
     logp = sequence_logprob(model, ro, temperature=temperature)
     ref_logp = sequence_logprob(ref, ro, temperature=temperature)

@@ -35,7 +35,11 @@ A sequence's KL is the sum of its tokens' estimates.
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+from rlcore.core.validation import check_positive_int, check_real, check_tensor
 
 __all__ = ["KL_ESTIMATORS", "kl_estimate", "kl_to_reference", "AdaptiveKLController"]
 
@@ -47,7 +51,13 @@ def kl_estimate(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k1
     """Per-token estimate of ``KL(pi || pi_ref)`` from sampled tokens (see the module table)."""
     if estimator not in KL_ESTIMATORS:
         raise ValueError(f"kl_estimator must be one of {KL_ESTIMATORS}, got {estimator!r}")
+    check_tensor(logp, "logp", kind="floating")
+    check_tensor(ref_logp, "ref_logp", shape=tuple(logp.shape), kind="floating")
     log_r = ref_logp - logp
+    if not log_r.is_meta and bool(torch.isnan(log_r).any()):  # one reduction; NaN in either input (or inf - inf)
+        name = "logp" if bool(torch.isnan(logp).any()) else "ref_logp"
+        raise ValueError(f"{name} must not hold NaN (log pi - log pi_ref is NaN at "
+                         f"{int(torch.isnan(log_r).sum())} token(s))")
     if estimator == "k1":
         return -log_r
     if estimator == "k2":
@@ -63,6 +73,7 @@ def kl_to_reference(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tens
     ``KL(pi || pi_ref) = E_pi[log pi(y) - log pi_ref(y)]``.
     """
     k = kl_estimate(logp, ref_logp, estimator)
+    check_tensor(mask, "mask", shape=tuple(logp.shape), kind="bool")
     return torch.where(mask, k, torch.zeros_like(k)).sum(-1)
 
 
@@ -75,12 +86,15 @@ class AdaptiveKLController:
     """
 
     def __init__(self, kl_coef: float, target: float, horizon: int) -> None:
-        if not kl_coef > 0 or not target > 0 or not horizon >= 1:
-            raise ValueError(f"kl_coef and target must be > 0 and horizon >= 1, got {kl_coef}, {target}, {horizon}")
+        check_real(kl_coef, "kl_coef", open_low=True)
+        check_real(target, "target", open_low=True)
+        check_positive_int(horizon, "horizon")
         self.value, self.target, self.horizon = float(kl_coef), float(target), int(horizon)
 
     def update(self, kl: float, n_steps: int) -> float:
         """Apply one update from the batch's mean KL; returns the new ``kl_coef``."""
+        check_real(kl, "kl", -math.inf)
+        check_positive_int(n_steps, "n_steps")
         error = min(max(kl / self.target - 1.0, -0.2), 0.2)
         self.value *= 1.0 + error * n_steps / self.horizon
         return self.value

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rlcore.core.validation import check_array, check_instance, check_positive_int, check_strings
 from rlcore.lm.model import CharLM
 from rlcore.lm.rollout import Rollout, rollout_from_texts, score
 
@@ -31,7 +32,8 @@ __all__ = ["distinct_n", "self_bleu", "bleu", "perplexity", "win_rate", "pass_at
 
 
 def _check_n(n: int, name: str = "n") -> int:
-    if isinstance(n, bool) or int(n) != n or n < 1:
+    if isinstance(n, bool) or not isinstance(n, (int, float, np.integer, np.floating)) or not math.isfinite(n) \
+            or int(n) != n or n < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
     return int(n)
 
@@ -43,6 +45,7 @@ def _grams(words: Sequence[str], n: int) -> list[tuple[str, ...]]:
 def distinct_n(texts: Sequence[str], n: int = 1) -> float:
     """Distinct word ``n``-grams divided by all word ``n``-grams of ``texts`` (0 when there are none)."""
     n = _check_n(n)
+    texts = check_strings(texts, "texts", allow_empty=True)
     grams = [g for t in texts for g in _grams(t.split(), n)]
     return len(set(grams)) / len(grams) if grams else 0.0
 
@@ -50,6 +53,8 @@ def distinct_n(texts: Sequence[str], n: int = 1) -> float:
 def bleu(candidate: str, references: Sequence[str], max_n: int = 4) -> float:
     """Sentence BLEU of ``candidate`` against ``references`` (word level; see the module docstring)."""
     max_n = _check_n(max_n, "max_n")
+    check_instance(candidate, "candidate", str)
+    references = check_strings(references, "references", allow_empty=True)
     cand = candidate.split()
     refs = [r.split() for r in references]
     if not cand or not refs:
@@ -76,7 +81,8 @@ def bleu(candidate: str, references: Sequence[str], max_n: int = 4) -> float:
 
 def self_bleu(texts: Sequence[str], max_n: int = 4) -> float:
     """Mean over texts of [`bleu`][] against all the other texts; needs at least two texts."""
-    texts = list(texts)
+    texts = list(check_strings(texts, "texts", allow_empty=True))
+    _check_n(max_n, "max_n")
     if len(texts) < 2:
         raise ValueError(f"self_bleu needs at least two texts, got {len(texts)}")
     return float(np.mean([bleu(t, texts[:i] + texts[i + 1:], max_n) for i, t in enumerate(texts)]))
@@ -89,15 +95,20 @@ def perplexity(model: CharLM, texts: Sequence[str] | Rollout, prompts: Sequence[
 
     ``texts`` are completions of ``prompts`` (default: the empty prompt), or a [`Rollout`][].
     """
+    check_instance(model, "model", torch.nn.Module)
     if isinstance(texts, Rollout):
         ro = texts
     else:
-        texts = list(texts)
+        texts = list(check_strings(texts, "texts", allow_empty=True))
         if not texts:
-            raise ValueError("perplexity needs at least one text, got none")
-        prompts = [""] * len(texts) if prompts is None else list(prompts)
+            raise ValueError("perplexity needs at least one text, got none (texts is empty)")
+        prompts = [""] * len(texts) if prompts is None else list(check_strings(prompts, "prompts"))
         if len(prompts) != len(texts):
             raise ValueError(f"prompts must give one prompt per text ({len(texts)}), got {len(prompts)}")
+        for t in texts:
+            model.vocab.check(t, "texts entry")
+        if max_len is not None:
+            check_positive_int(max_len, "max_len")
         limit = max_len if max_len is not None else max(len(p) + len(t) for p, t in zip(prompts, texts)) + 1
         ro = rollout_from_texts(model.vocab, prompts, texts, limit, device=model.device)
     logp = score(model, ro)[0]
@@ -107,12 +118,11 @@ def perplexity(model: CharLM, texts: Sequence[str] | Rollout, prompts: Sequence[
 
 def win_rate(scores: Sequence[float], reference_scores: Sequence[float]) -> float:
     """How often ``scores[i]`` beats ``reference_scores[i]``, ties counting half."""
-    a, b = np.asarray(scores, dtype=np.float64), np.asarray(reference_scores, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+    a = check_array(scores, "scores", ndim=1, allow_empty=True)
+    b = check_array(reference_scores, "reference_scores", ndim=1, allow_empty=True)
+    if a.shape != b.shape or a.size == 0:
         raise ValueError(f"scores and reference_scores must be paired 1-d arrays of one length, got shapes "
                          f"{a.shape} and {b.shape}")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("scores must be finite")
     return float(((a > b) + 0.5 * (a == b)).mean())
 
 
@@ -125,11 +135,12 @@ def pass_at_k(n: int, c: int, k: int | Sequence[int] | np.ndarray) -> float | np
     ``k`` may be an array of sizes; the answer then has its shape.
     """
     n = _check_n(n, "n")
-    if isinstance(c, bool) or int(c) != c or not 0 <= c <= n:
+    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not math.isfinite(c) \
+            or int(c) != c or not 0 <= c <= n:
         raise ValueError(f"c must be an integer in [0, n] = [0, {n}], got {c!r}")
     c = int(c)
     ks = np.asarray(k)
-    if ks.size == 0 or not np.issubdtype(ks.dtype, np.integer) or ks.min() < 1 or ks.max() > n:
+    if ks.dtype == object or ks.size == 0 or not np.issubdtype(ks.dtype, np.integer) or ks.min() < 1 or ks.max() > n:
         raise ValueError(f"k must hold integers in [1, n] = [1, {n}], got {k!r}")
     i = np.arange(n - c + 1, n + 1, dtype=float)
     out = 1.0 - np.prod(1.0 - ks.astype(float)[..., None] / i, axis=-1)

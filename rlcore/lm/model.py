@@ -20,6 +20,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from rlcore.core.validation import (
+    check_device,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_tensor,
+)
 from rlcore.envs.vocabulary import Vocabulary
 
 __all__ = ["DEFAULT_CHARS", "ModelConfig", "CharLM", "count_parameters"]
@@ -42,6 +50,14 @@ class ModelConfig:
     """stacked GRU layers"""
     value_head: bool = True
     """whether the model has a value head ``V(s_t)``"""
+
+    def __post_init__(self) -> None:
+        check_instance(self.chars, "chars", str)
+        if not self.chars or len(set(self.chars)) != len(self.chars):
+            raise ValueError(f"chars must be a non-empty string of distinct characters, got {self.chars!r}")
+        for name in ("embed_dim", "hidden_dim", "num_layers"):
+            object.__setattr__(self, name, check_positive_int(getattr(self, name), name))
+        check_flag(self.value_head, "value_head")
 
 
 class CharLM(nn.Module):
@@ -68,10 +84,16 @@ class CharLM(nn.Module):
                  num_layers: int = 1, value_head: bool = True, seed: int | None = None,
                  device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
+        check_instance(vocab, "vocab", (Vocabulary, str, list, tuple), "a Vocabulary or a string of characters")
         self.vocab = vocab if isinstance(vocab, Vocabulary) else Vocabulary(vocab)
         for name, v in (("embed_dim", embed_dim), ("hidden_dim", hidden_dim), ("num_layers", num_layers)):
-            if int(v) != v or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            check_positive_int(v, name)
+        check_flag(value_head, "value_head")
+        check_nonnegative_int(seed, "seed", none=True)
+        check_device(device, "device")
+        if dtype is not None and not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating torch.dtype (torch.float32, torch.float64) or None, "
+                            f"got {dtype!r}")
         self.config = ModelConfig("".join(self.vocab.chars), int(embed_dim), int(hidden_dim), int(num_layers),
                                   bool(value_head))
         with torch.random.fork_rng(devices=[]):
@@ -103,6 +125,15 @@ class CharLM(nn.Module):
 
     def step(self, tokens: torch.Tensor, hidden: torch.Tensor | None = None):
         """Run ``tokens [B, L]`` from ``hidden``; returns ``(logits [B, L, A], values [B, L], hidden)``."""
+        check_tensor(tokens, "tokens", ndim=2, kind="integer")
+        if tokens.numel() == 0:
+            raise ValueError(f"tokens must not be empty, got shape {tuple(tokens.shape)}")
+        if not tokens.is_meta and bool(((tokens < 0) | (tokens >= self.vocab.n_tokens)).any()):  # one reduction
+            raise ValueError(f"tokens must be ids in [0, {self.vocab.n_tokens - 1}], got values in "
+                             f"[{int(tokens.min())}, {int(tokens.max())}]")
+        if hidden is not None:
+            c = self.config
+            check_tensor(hidden, "hidden", shape=(c.num_layers, tokens.shape[0], c.hidden_dim), kind="floating")
         out, hidden = self.gru(self.embed(tokens), hidden)
         logits = self.head(out)
         values = self.value(out).squeeze(-1) if self.value is not None else out.new_zeros(out.shape[:-1])
@@ -118,6 +149,15 @@ class CharLM(nn.Module):
         return logits, values
 
 
+def _check_lm(model, name: str = "model"):
+    """``model`` if it is a CharLM or reads as one (a module with a ``vocab``: the data-parallel wrapper)."""
+    check_instance(model, name, nn.Module, "a CharLM")
+    if not hasattr(model, "vocab"):
+        raise TypeError(f"{name} must be a CharLM (a module with a vocab), got {type(model).__name__}")
+    return model
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    check_instance(model, "model", nn.Module)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -32,6 +32,16 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from rlcore.core.validation import (
+    check_array,
+    check_choice,
+    check_device,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+)
+
 __all__ = ["World", "world", "init_distributed", "close_distributed", "micro_batch_rows", "stream_generators",
            "DataParallelLM", "replicate", "reduce_mean", "reduce_sum", "reduce_max", "sync_context", "owned"]
 
@@ -42,6 +52,13 @@ class World:
 
     rank: int = 0
     size: int = 1
+
+    def __post_init__(self) -> None:
+        check_nonnegative_int(self.rank, "rank")
+        check_nonnegative_int(self.size, "size")
+        if self.size < 1 or self.rank >= self.size:
+            raise ValueError(f"rank must lie in [0, size) and size must be >= 1, got rank {self.rank}, "
+                             f"size {self.size}")
 
     @property
     def is_main(self) -> bool:
@@ -63,12 +80,13 @@ def init_distributed(backend: str | None = None, device: torch.device | str | No
     otherwise. Outside ``torchrun`` (no ``WORLD_SIZE`` in the environment) nothing
     is started and a world of one process is returned.
     """
+    if backend is not None:
+        check_choice(backend, "backend", ("gloo", "nccl", "mpi"))
+    device = check_device(device, "device")
     if dist.is_initialized() or "WORLD_SIZE" not in os.environ:
         return world()
     if backend is None:
-        backend = "nccl" if torch.device(device or "cpu").type == "cuda" else "gloo"
-    if backend not in ("gloo", "nccl", "mpi"):
-        raise ValueError(f"backend must be 'gloo', 'nccl' or 'mpi', got {backend!r}")
+        backend = "nccl" if (device or torch.device("cpu")).type == "cuda" else "gloo"
     dist.init_process_group(backend)
     return world()
 
@@ -82,6 +100,10 @@ def close_distributed() -> None:
 def micro_batch_rows(batch_size: int, accumulation: int, size: int, group: int = 1, what: str = "batch_size") -> int:
     """Rows per micro-batch, ``batch_size / (size * accumulation)``; ``ValueError`` unless it is a whole
     number of groups of ``group`` rows (GRPO's and RLOO's groups never straddle two micro-batches)."""
+    check_positive_int(batch_size, what)
+    check_positive_int(accumulation, "accumulation")
+    check_positive_int(size, "size")
+    check_positive_int(group, "group")
     m = size * accumulation
     if batch_size % m or (batch_size // m) % group:
         raise ValueError(f"{what}={batch_size} must split into {m} micro-batches (world size {size} x "
@@ -92,6 +114,10 @@ def micro_batch_rows(batch_size: int, accumulation: int, size: int, group: int =
 def stream_generators(seed: int, accumulation: int, w: World, device: torch.device | str = "cpu"
                       ) -> list[torch.Generator]:
     """The ``torch.Generator`` of each micro-batch this rank owns (streams ``rank + N j``, ``j < accumulation``)."""
+    check_nonnegative_int(seed, "seed")
+    check_positive_int(accumulation, "accumulation")
+    check_instance(w, "w", World)
+    check_device(device, "device", none=False)
     gens = []
     for j in range(accumulation):
         m = w.rank + w.size * j
@@ -108,6 +134,15 @@ class DataParallelLM(DistributedDataParallel):
     (``device`` is DistributedDataParallel's own attribute).
     """
 
+    def __init__(self, module: nn.Module, *args, **kwargs) -> None:
+        check_instance(module, "module", nn.Module)
+        if not hasattr(module, "vocab"):
+            raise TypeError(f"module must be a CharLM (a module with a vocab), got {type(module).__name__}")
+        if not (dist.is_available() and dist.is_initialized()):
+            raise ValueError("DataParallelLM(module) needs an initialised torch.distributed process group "
+                             "(run under torchrun and call init_distributed first)")
+        super().__init__(module, *args, **kwargs)
+
     @property
     def vocab(self):
         return self.module.vocab
@@ -121,7 +156,9 @@ def replicate(model: nn.Module, w: World | None = None, uses_value_head: bool = 
     """The module to run gradient-carrying forward passes through: ``model`` itself in a world of
     one, a [`DataParallelLM`][] otherwise (parameters broadcast from rank 0). A value head that
     the loss does not use (GRPO, DPO) is declared, so the all-reduce does not wait for its gradient."""
-    w = world() if w is None else w
+    check_instance(model, "model", nn.Module)
+    w = world() if w is None else check_instance(w, "w", World)
+    check_flag(uses_value_head, "uses_value_head")
     if w.size == 1:
         return model
     dev = next(model.parameters()).device
@@ -133,12 +170,18 @@ def replicate(model: nn.Module, w: World | None = None, uses_value_head: bool = 
 def sync_context(net: nn.Module, last: bool):
     """``net.no_sync()`` for every micro-batch but a rank's last: gradients are summed locally and
     all-reduced once per step."""
+    check_instance(net, "net", nn.Module)
+    check_flag(last, "last")
     if isinstance(net, DistributedDataParallel) and not last:
         return net.no_sync()
     return contextlib.nullcontext()
 
 
 def _reduce(values: Sequence[float], device: torch.device | str, op: str) -> list[float]:
+    if isinstance(values, (int, float)):
+        raise TypeError(f"values must be a sequence of numbers, got a single {type(values).__name__}")
+    check_array(values, "values", ndim=1, finite=False, allow_empty=True)
+    check_device(device, "device", none=False)
     w = world()
     if w.size == 1:
         return [float(v) for v in values]
@@ -166,4 +209,6 @@ def reduce_max(values: Sequence[float], device: torch.device | str = "cpu") -> l
 
 def owned(items: Sequence, w: World) -> Iterator:
     """The items ``w.rank, w.rank + w.size, ..`` of a sequence (the micro-batches a rank owns)."""
+    check_instance(items, "items", (Sequence, torch.Tensor), "a sequence (list, tuple) of items")
+    check_instance(w, "w", World)
     return iter(items[w.rank::w.size])

@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from rlcore.core.returns import gae
+from rlcore.core.validation import check_flag, check_instance, check_positive_int, check_real, check_tensor
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import PPOConfig
 from rlcore.lm.kl import AdaptiveKLController
@@ -30,12 +31,13 @@ from rlcore.lm.losses import (
     normalize_advantages,
     ppo_policy_loss,
 )
-from rlcore.lm.model import CharLM
+from rlcore.lm.model import CharLM, _check_lm
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import Rollout, score
 from rlcore.lm.training import (
     PGResult,
     accumulated_step,
+    check_model_env,
     sample_batch,
     start_training,
     token_kl,
@@ -58,6 +60,14 @@ class Batch:
     returns: torch.Tensor
     order: torch.Tensor
     """row permutation of the first epoch (old log-probs were scored minibatch by minibatch in this order)"""
+
+    def __post_init__(self) -> None:
+        check_instance(self.rollout, "rollout", Rollout)
+        shape = tuple(self.rollout.mask.shape)
+        for name in ("task_rewards", "rewards", "old_logprobs", "old_values", "ref_logprobs", "advantages",
+                     "returns"):
+            check_tensor(getattr(self, name), name, shape=shape)
+        check_tensor(self.order, "order", shape=shape[:1], kind="integer")
 
 
 def _minibatches(order: torch.Tensor, n: int) -> list[torch.Tensor]:
@@ -84,6 +94,13 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
     subtracted at the last token of every completion that has no ``EOS``; ``rows`` (default
     ``batch_size``) is the size of this (micro-)batch.
     """
+    check_model_env(model, env)
+    check_instance(cfg, "cfg", PPOConfig)
+    if _check_lm(ref, "ref").vocab != model.vocab:
+        raise ValueError(f"ref must write the model's vocabulary {model.vocab!r}, got {ref.vocab!r}")
+    check_instance(generator, "generator", torch.Generator)
+    check_real(kl_coef, "kl_coef", 0.0, none=True)
+    check_positive_int(rows, "rows", none=True)
     beta = cfg.kl_coef if kl_coef is None else kl_coef
     ro = sample_batch(model, env, cfg, generator, rows)
     mask = ro.mask
@@ -112,6 +129,14 @@ def collect(model: CharLM, env: CharLanguageEnv, cfg: PPOConfig, ref: CharLM, ge
 def ppo_loss(model: CharLM, batch: Batch, idx: torch.Tensor, cfg: PPOConfig,
              kl_coef: float | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Total PPO loss on the rows ``idx``: ``L_clip + vf_coef L_V - ent_coef H`` (``+ kl_coef KL`` in loss mode)."""
+    _check_lm(model)
+    check_instance(batch, "batch", Batch)
+    check_tensor(idx, "idx", ndim=1, kind="integer")
+    B = len(batch.rollout)
+    if idx.numel() == 0 or (not idx.is_meta and bool(((idx < 0) | (idx >= B)).any())):
+        raise ValueError(f"idx must hold at least one row number, each in [0, {B}), got {idx.tolist()}")
+    check_instance(cfg, "cfg", PPOConfig)
+    check_real(kl_coef, "kl_coef", 0.0, none=True)
     mask = batch.rollout.mask[idx]
     logp, values, ent = _score_rows(model, batch.rollout, idx, cfg.temperature)
     adv = batch.advantages[idx]
@@ -149,17 +174,19 @@ def ppo(model: CharLM, env: CharLanguageEnv, config: PPOConfig | None = None, re
     minibatches on its own, each minibatch step follows the mean of the micro-batches' losses,
     and the early stop reads ``approx_kl`` averaged over all of them ([`rlcore.lm.parallel`][]).
     """
-    cfg = config or PPOConfig()
-    if not isinstance(cfg, PPOConfig):
-        raise ValueError(f"config must be a PPOConfig, got {type(cfg).__name__}")
+    cfg = PPOConfig() if config is None else check_instance(config, "config", PPOConfig)
+    check_model_env(model, env)
+    if getattr(model, "value", None) is None:
+        raise ValueError("model must have a value head: PPO's critic V(s_t) is CharLM(value_head=True)")
+    check_flag(progress, "progress")
+    if cfg.kl_target is not None and cfg.kl_coef <= 0:
+        raise ValueError("PPOConfig.kl_target needs a starting kl_coef > 0 for the adaptive controller to scale")
     tr = start_training(model, env, cfg, ref_model, adam_eps=1e-5, uses_value_head=True)
     keys = ("reward", "kl_ref", "entropy", "length", "approx_kl", "clipfrac", "pg_loss", "value_loss",
             "explained_variance", "epochs", "first_ratio_dev", "first_approx_kl", "first_clipfrac", "time",
             "objective/kl", "objective/entropy", "objective/rlhf_reward", "objective/kl_coef", "policy/approxkl",
             "policy/clipfrac", "val/clipfrac")
     hist: dict[str, list[float]] = {k: [] for k in keys}
-    if cfg.kl_target is not None and cfg.kl_coef <= 0:
-        raise ValueError("PPOConfig.kl_target needs a starting kl_coef > 0 for the adaptive controller to scale")
     controller = AdaptiveKLController(cfg.kl_coef, cfg.kl_target, cfg.kl_horizon) if cfg.kl_target else None
     start = time.perf_counter()
     batches: list[Batch] = []

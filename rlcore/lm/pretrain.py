@@ -15,17 +15,29 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import (
+    check_array,
+    check_choice,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_strings,
+)
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.checkpoint import load, save
-from rlcore.lm.model import CharLM
+from rlcore.lm.model import CharLM, _check_lm
 
 __all__ = ["load_corpus", "PretrainResult", "pretrain", "pretrained"]
 
 
 def load_corpus(name: str = "corpus.txt") -> list[str]:
     """Lines of the bundled corpus (``rlcore/data/corpus.txt``: short, simple sentences)."""
-    text = resources.files("rlcore.data").joinpath(name).read_text(encoding="utf-8")
+    data = resources.files("rlcore.data")
+    check_instance(name, "name", str)
+    check_choice(name, "name", sorted(f.name for f in data.iterdir() if f.name.endswith(".txt")))
+    text = data.joinpath(name).read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip()]
 
 
@@ -34,6 +46,9 @@ class PretrainResult:
     """``losses[i]`` = mean cross-entropy (nats per token) of minibatch ``i``."""
 
     losses: np.ndarray
+
+    def __post_init__(self) -> None:
+        check_array(self.losses, "losses", ndim=1, finite=False, allow_empty=True)
 
     @property
     def final_loss(self) -> float:
@@ -64,13 +79,21 @@ def pretrain(model: CharLM, corpus: str | Iterable[str] | None = None, steps: in
     the number of predicted tokens. Adam; ``corpus`` defaults to [`load_corpus`][].
     Unknown characters in the corpus raise ``ValueError``.
     """
+    _check_lm(model)
+    if corpus is not None and not isinstance(corpus, str):
+        check_instance(corpus, "corpus", Iterable, "a string or an iterable of strings")
     lines = load_corpus() if corpus is None else ([corpus] if isinstance(corpus, str) else list(corpus))
-    lines = [x for s in lines for x in s.splitlines() if x.strip()]
+    lines = [x for s in check_strings(lines, "corpus", allow_empty=True) for x in s.splitlines() if x.strip()]
     if not lines:
         raise ValueError("corpus must contain at least one non-empty line")
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    for line in lines:
+        model.vocab.check(line, "corpus line")
+    steps = check_nonnegative_int(steps, "steps")
+    check_nonnegative_int(seed, "seed")
+    check_positive_int(batch_size, "batch_size")
+    check_real(lr, "lr", open_low=True)
     check_positive_int(max_len, "max_len")
+    check_flag(progress, "progress")
     tokens, mask = (x.to(model.device) for x in _encode_lines(model.vocab, lines, max_len))
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -99,8 +122,18 @@ def pretrained(steps: int = 600, seed: int = 0, cache: str | Path | None = None,
     trained with [`pretrain`][] and saved there. ``kwargs`` go to [`CharLM`][]
     (sizes); a cached file with another architecture raises ``ValueError``.
     """
+    check_nonnegative_int(steps, "steps")
+    if cache is not None:
+        if not isinstance(cache, (str, Path)) or str(cache) == "":
+            raise TypeError(f"cache must be a file path (str or Path) or None, got {cache!r}")
+        if Path(cache).is_dir():
+            raise ValueError(f"cache {cache} is a directory, not a checkpoint file")
     if cache is not None and Path(cache).exists():
-        return load(cache, CharLM(seed=seed, **kwargs))
+        model = CharLM(seed=seed, **kwargs)
+        try:
+            return load(cache, model)
+        except ValueError as exc:
+            raise ValueError(f"cache {cache}: {exc}") from exc
     model = CharLM(seed=seed, **kwargs)
     pretrain(model, steps=steps, seed=seed)
     if cache is not None:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from rlcore.core.returns import discounted_returns
+from rlcore.core.validation import check_flag, check_instance, check_positive_int, check_tensor
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import ReinforceConfig
 from rlcore.lm.losses import aggregate, clipped_value_loss, masked_mean, reinforce_loss
@@ -26,6 +27,7 @@ from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import (
     PGResult,
+    check_model_env,
     generator_for,
     sample_batch,
     start_training,
@@ -42,7 +44,10 @@ def leave_one_out_baseline(G: torch.Tensor, group_size: int | None = None) -> to
     ``group_size=None`` uses the whole batch as one group. A group of one row gets ``b = 0``.
     ``b_i`` never reads ``G_i``, so ``G_i - b_i`` keeps the gradient unbiased.
     """
-    n = G.shape[0] if group_size is None else int(group_size)
+    check_tensor(G, "G", finite=True)
+    if G.ndim == 0 or G.shape[0] == 0:
+        raise ValueError(f"G must hold at least one row (shape [B] or [B, L]), got shape {tuple(G.shape)}")
+    n = G.shape[0] if group_size is None else check_positive_int(group_size, "group_size")
     if n < 1 or G.shape[0] % n:
         raise ValueError(f"group_size must divide the batch of {G.shape[0]} rows, got {group_size!r}")
     if n == 1:
@@ -60,9 +65,9 @@ def reinforce(model: CharLM, env: CharLanguageEnv, config: ReinforceConfig | Non
     with ``"loss"`` the term ``kl_coef * agg(k)`` is added to the loss. ``model`` is
     trained in place; ``ref_model`` defaults to a frozen copy of the initial model.
     """
-    cfg = config or ReinforceConfig()
-    if not isinstance(cfg, ReinforceConfig):
-        raise ValueError(f"config must be a ReinforceConfig, got {type(cfg).__name__}")
+    cfg = ReinforceConfig() if config is None else check_instance(config, "config", ReinforceConfig)
+    check_model_env(model, env)
+    check_flag(progress, "progress")
     if cfg.baseline == "value" and model.value is None:
         raise ValueError("ReinforceConfig.baseline='value' needs a model with a value head")
     tr = start_training(model, env, cfg, ref_model, uses_value_head=cfg.baseline == "value")
@@ -109,6 +114,9 @@ def baseline_variance_ratio(model: CharLM, env: CharLanguageEnv, n_batches: int 
     Both estimators use the same sampled batches; the baseline is the
     leave-one-out batch mean (unbiased). A ratio above 1 is the variance reduction.
     """
+    check_model_env(model, env)
+    if check_positive_int(n_batches, "n_batches") < 2:
+        raise ValueError(f"n_batches must be >= 2 (a variance needs two batches), got {n_batches}")
     g = generator_for(model, seed)
     cfg = ReinforceConfig(batch_size=batch_size, seed=seed)
     grads: dict[str, list[torch.Tensor]] = {"none": [], "mean": []}

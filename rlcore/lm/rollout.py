@@ -5,21 +5,9 @@ Book: *RL for large language models*, "Text generation as an MDP" and "Sampling:
 A prompt is part of the state: row ``b`` reads ``BOS, p_1 .. p_P`` (its prompt,
 ``P = prompt_lengths[b]``) and then writes its completion ``a_0, a_1, ..``
 until it samples ``EOS`` or the text reaches its length limit. The prompt is
-conditioned on, never scored: every array below except ``tokens`` is aligned
-on the *completion* (column ``j`` = the ``j``-th action of the row), so losses
-read only completion tokens.
-
-| name | shape | meaning |
-|---|---|---|
-| tokens | ``[B, T+1]`` | ``BOS``, prompt, completion, then ``PAD`` (right-padded) |
-| completions | ``[B, L]`` | ``a_j`` (``EOS`` included; ``PAD`` after the end) |
-| mask | ``[B, L]`` | True on real completion tokens (``EOS`` included) |
-| logprobs | ``[B, L]`` | ``log pi(a_j | s_j)`` under the temperature distribution |
-| values | ``[B, L]`` | ``V(s_j)`` |
-| prompt_lengths | ``[B]`` | characters of the prompt |
-| lengths | ``[B]`` | completion tokens (``EOS`` included) |
-| eos | ``[B]`` | the completion ended with ``EOS`` (else at its length limit) |
-| group_ids | ``[B]`` | index of the row's prompt in the list given to [`sample`][] |
+conditioned on, never scored: the batch, a [`Rollout`][rlcore.lm.rollout_batch.Rollout]
+(its fields tabled in [`rlcore.lm.rollout_batch`][]), aligns every array except ``tokens``
+on the *completion*, so losses read only completion tokens.
 
 ``PAD`` is a token of its own, distinct from ``EOS``: an ``EOS`` is an action
 the policy chose and is scored; ``PAD`` is only filler.
@@ -35,67 +23,28 @@ infinite KL and a NaN gradient after one update.)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 
 from rlcore.core.sampling import _check_sampling, sample_logits
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import (
+    check_device,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_strings,
+    check_tensor,
+)
 from rlcore.envs.vocabulary import Vocabulary
-from rlcore.lm.model import CharLM
+from rlcore.lm.model import CharLM, _check_lm
+from rlcore.lm.rollout_batch import Rollout
 
-__all__ = ["Rollout", "sample", "score", "sequence_logprob", "generate", "rollout_from_texts"]
-
-
-@dataclass
-class Rollout:
-    """A batch of prompted completions (see the module table for the fields' shapes)."""
-
-    tokens: torch.Tensor
-    completions: torch.Tensor
-    mask: torch.Tensor
-    logprobs: torch.Tensor
-    values: torch.Tensor
-    prompt_lengths: torch.Tensor
-    lengths: torch.Tensor
-    eos: torch.Tensor
-    group_ids: torch.Tensor
-    prompts: tuple[str, ...]
-    """the prompt of every row (``prompts[b]`` belongs to row ``b``)"""
-    vocab: Vocabulary
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float = 1.0
-
-    @property
-    def texts(self) -> list[str]:
-        """The completions as text (no prompt, no special tokens)."""
-        return [self.vocab.decode(row[: int(n)]) for row, n in zip(self.completions.tolist(), self.lengths.tolist())]
-
-    @property
-    def full_texts(self) -> list[str]:
-        """Prompt followed by completion: the text the env's reward reads."""
-        return [p + c for p, c in zip(self.prompts, self.texts)]
-
-    def __len__(self) -> int:
-        return self.completions.shape[0]
-
-    def index(self, idx: torch.Tensor | slice) -> Rollout:
-        """The rows ``idx`` (a slice, or a tensor of row numbers or a boolean mask)."""
-        rows = range(len(self))[idx] if isinstance(idx, slice) else torch.arange(len(self))[idx].tolist()
-        return replace(self, tokens=self.tokens[idx], completions=self.completions[idx], mask=self.mask[idx],
-                       logprobs=self.logprobs[idx], values=self.values[idx],
-                       prompt_lengths=self.prompt_lengths[idx], lengths=self.lengths[idx], eos=self.eos[idx],
-                       group_ids=self.group_ids[idx], prompts=tuple(self.prompts[i] for i in rows))
-
-    def __repr__(self) -> str:
-        groups = int(self.group_ids.unique().numel()) if len(self) else 0
-        return (f"Rollout({len(self)} completions of {groups} prompts, mean length "
-                f"{float(self.lengths.float().mean()) if len(self) else 0:.1f}, "
-                f"{int(self.eos.sum())} ended by EOS; first {self.texts[:2]!r})")
+__all__ = ["sample", "score", "sequence_logprob", "generate", "rollout_from_texts"]
 
 
 def _prompt_list(prompts: str | Sequence[str], vocab: Vocabulary) -> list[str]:
+    check_instance(prompts, "prompts", (str, list, tuple), "a string or a list of strings")
     plist = [prompts] if isinstance(prompts, str) else list(prompts)
     if not plist:
         raise ValueError("prompts must hold at least one prompt (use [''] for none)")
@@ -120,11 +69,13 @@ def sample(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: in
     ``group_ids[b] = b // n_per_prompt``. The model runs in ``eval`` mode
     (restored afterwards); every tensor is put on the model's device.
     """
-    v = model.vocab
+    v = _check_lm(model).vocab
     plist = _prompt_list(prompts, v)
     n = check_positive_int(n_per_prompt, "n_per_prompt")
     max_new = check_positive_int(max_new_tokens, "max_new_tokens")
     _check_sampling(temperature, top_k, top_p)
+    if generator is not None:
+        check_instance(generator, "generator", torch.Generator)
     if max_len is not None:
         check_positive_int(max_len, "max_len")
         too_long = [p for p in plist if len(p) >= max_len]
@@ -195,6 +146,7 @@ def score(model: CharLM, tokens: torch.Tensor | Rollout, mask: torch.Tensor | No
     score it with its own mask, prompt lengths and (unless ``temperature`` is
     given) temperature; otherwise ``temperature`` defaults to 1.
     """
+    _check_lm(model)
     if isinstance(tokens, Rollout):
         ro = tokens
         tokens, mask, prompt_lengths = ro.tokens, ro.mask if mask is None else mask, ro.prompt_lengths
@@ -202,11 +154,20 @@ def score(model: CharLM, tokens: torch.Tensor | Rollout, mask: torch.Tensor | No
     temperature = 1.0 if temperature is None else temperature
     if mask is None:
         raise ValueError("score needs the completion mask (or a Rollout)")
+    check_tensor(tokens, "tokens", ndim=2, kind="integer")
+    if tokens.shape[1] < 2:
+        raise ValueError(f"tokens must hold BOS and at least one more token per row, got shape {tuple(tokens.shape)}")
+    check_tensor(mask, "mask", shape=(tokens.shape[0], None), kind="bool")
+    B, L = mask.shape
+    T = tokens.shape[1] - 1
+    P = torch.zeros(B, dtype=torch.long, device=tokens.device) if prompt_lengths is None else prompt_lengths
+    check_tensor(P, "prompt_lengths", shape=(B,), kind="integer")
+    outside = mask & (P[:, None] + torch.arange(L, device=mask.device)[None, :] >= T)
+    if not mask.is_meta and bool((P < 0).any() | outside.any()):   # one sync
+        raise ValueError(f"prompt_lengths and mask must point inside tokens: prompt_lengths >= 0 and every "
+                         f"completion token within the {T} positions after BOS")
     _check_sampling(temperature, None, 1.0)
     logits, values = model(tokens[:, :-1])
-    B, L = mask.shape
-    T = logits.shape[1]
-    P = torch.zeros(B, dtype=torch.long, device=tokens.device) if prompt_lengths is None else prompt_lengths
     pos = (P[:, None] + torch.arange(L, device=tokens.device)[None, :]).clamp(max=T - 1)
     logp_all = torch.log_softmax(logits.gather(1, pos[..., None].expand(-1, -1, logits.shape[-1])) / temperature, -1)
     actions = tokens.gather(1, pos + 1).clamp(max=model.vocab.n_actions - 1)
@@ -227,6 +188,8 @@ def generate(model: CharLM, prompts: str | Sequence[str] = ("",), n_per_prompt: 
              temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
              seed: int | None = None) -> list[str]:
     """Sampled completions as text (a convenience around [`sample`][]; ``seed`` makes it reproducible)."""
+    check_nonnegative_int(seed, "seed", none=True)
+    _check_lm(model)
     g = torch.Generator(device=model.device).manual_seed(seed) if seed is not None else None
     return sample(model, prompts, n_per_prompt, max_new_tokens, temperature, top_k, top_p, generator=g).texts
 
@@ -238,6 +201,11 @@ def rollout_from_texts(vocab: Vocabulary, prompts: Sequence[str], completions: S
     A completion ended with ``EOS`` unless prompt plus completion fill ``max_len``
     characters: the same rule the env and [`sample`][] follow.
     """
+    check_instance(vocab, "vocab", Vocabulary)
+    prompts = check_strings(prompts, "prompts", allow_empty=True)
+    completions = check_strings(completions, "completions", allow_empty=True)
+    check_positive_int(max_len, "max_len")
+    device = check_device(device, "device")
     if len(prompts) != len(completions) or not prompts:
         raise ValueError(f"prompts and completions must be non-empty and of one length, got {len(prompts)} "
                          f"and {len(completions)}")

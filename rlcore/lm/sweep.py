@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rlcore.core.validation import check_array, check_nonnegative_int, check_positive_int
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
@@ -30,6 +31,13 @@ def sampling_sweep(model: CharLM, env: CharLanguageEnv, temperatures: Sequence[f
     grids ``temperatures`` and ``top_ps``. Plot with [`rlcore.plots.lm.plot_sampling_sweep`][].
     """
     check_model_env(model, env)
+    taus, ps = check_array(temperatures, "temperatures", ndim=1), check_array(top_ps, "top_ps", ndim=1)
+    if (taus <= 0).any():
+        raise ValueError(f"temperatures must all be > 0, got {taus.tolist()}")
+    if ((ps <= 0) | (ps > 1)).any():
+        raise ValueError(f"top_ps must all lie in (0, 1], got {ps.tolist()}")
+    check_positive_int(n, "n")
+    check_nonnegative_int(seed, "seed")
     shape = (len(temperatures), len(top_ps))
     out = {k: np.zeros(shape) for k in ("reward", "distinct", "entropy_bits")}
     for i, tau in enumerate(temperatures):

@@ -618,7 +618,8 @@ def check_ppo_matches_rlcore(f):
     ratio, adv = np.exp(rng.normal(scale=0.3, size=50)), rng.normal(size=50)
     log_ratio, zeros = torch.tensor(np.log(ratio)), torch.zeros(50, dtype=torch.float64)
     for eps in (0.1, 0.2, 0.3):
-        expected, _ = ppo_policy_loss(log_ratio, zeros, torch.tensor(adv), torch.ones(50, dtype=torch.bool), eps)
+        expected, _ = ppo_policy_loss(log_ratio[None], zeros[None], torch.tensor(adv)[None],  # one row of 50 tokens
+                                      torch.ones(1, 50, dtype=torch.bool), eps)
         expect_close(f(ratio, adv, eps), float(expected), f"50 random tokens, eps={eps}")
 
 
