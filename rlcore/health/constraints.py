@@ -19,6 +19,14 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import (
+    check_array,
+    check_instance,
+    check_mask,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+)
 from rlcore.envs.healthcare import TreatmentModel
 from rlcore.tabular.dp import value_iteration
 from rlcore.tabular.occupancy import occupancy
@@ -55,8 +63,10 @@ def _infinite_horizon(mdp: TabularMDP, fn: str) -> None:
 
 
 def _check_lambdas(lambdas: Any) -> np.ndarray:
-    lambdas = np.concatenate([[0.0], np.logspace(-2, 2, 24)]) if lambdas is None else np.asarray(lambdas, float)
-    if lambdas.ndim != 1 or not np.isfinite(lambdas).all() or (lambdas < 0).any():
+    if lambdas is None:
+        return np.concatenate([[0.0], np.logspace(-2, 2, 24)])
+    lambdas = check_array(lambdas, "lambdas", ndim=1)
+    if (lambdas < 0).any():
         raise ValueError(f"lambdas must be a 1-D array of finite numbers >= 0, got {lambdas}")
     return lambdas
 
@@ -71,9 +81,11 @@ def lagrangian_front(mdp: TabularMDP, cost: Any, lambdas: Any = None, *, mask: A
     ``v_x(pi) = sum_{s,a} d^pi(s, a) x(s, a)`` with the discounted occupancy ``d^pi``
     from ``mdp.initial``. Default grid: 0 and 24 log-spaced values in ``[0.01, 100]``.
     """
-    _infinite_horizon(mdp, "lagrangian_front")
+    _infinite_horizon(check_instance(mdp, "mdp", TabularMDP), "lagrangian_front")
     lambdas = _check_lambdas(lambdas)
-    C = np.asarray(cost, dtype=float)
+    check_real(tol, "tol", open_low=True)
+    check_mask(mask, mdp.n_states, mdp.n_actions)
+    C = check_array(cost, "cost")
     if C.shape == (mdp.n_states, mdp.n_actions):
         C = np.broadcast_to(C[:, :, None], mdp.prob.shape)
     if C.shape != mdp.prob.shape:
@@ -95,6 +107,7 @@ def lagrangian_sweep(model: TreatmentModel, lambdas: Any = None) -> LagrangianSw
     ``v_c`` and ``v_r`` are non-increasing in ``lambda``: the sweep traces the
     upper-left boundary of achievable (cost, value) pairs.
     """
+    check_instance(model, "model", TreatmentModel)
     return lagrangian_front(model.mdp, model.adverse, lambdas, mask=model.mask)
 
 
@@ -142,7 +155,8 @@ class ConstrainedResult:
 
     def sample_policy(self, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """Draw the deterministic policy one patient (episode) follows: ``policy_a`` w.p. ``mix``."""
-        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(
+            check_nonnegative_int(rng, "rng", none=True))
         return self.policy_a if rng.random() < self.mix else self.policy_b
 
 
@@ -163,8 +177,11 @@ def constrained_policy(model: TreatmentModel, budget: float, *, lam_max: float =
     Raises ``ValueError`` if no policy can meet the budget (it is below the minimum achievable
     ``v_c``).
     """
-    _infinite_horizon(model.mdp, "constrained_policy")
-    budget = float(budget)
+    _infinite_horizon(check_instance(model, "model", TreatmentModel).mdp, "constrained_policy")
+    budget = check_real(budget, "budget", low=-np.inf)
+    check_real(lam_max, "lam_max", open_low=True)
+    check_real(rel_tol, "rel_tol", open_low=True)
+    max_iterations = check_positive_int(max_iterations, "max_iterations")
     pol0, v0, c0 = _lagrangian_policy(model, 0.0)
     if c0 <= budget:
         return ConstrainedResult(budget, 0.0, pol0, pol0, 1.0, v0, c0, v0, v0, c0, c0, False, 0)
@@ -215,10 +232,11 @@ def constrained_lp(model: TreatmentModel, budget: float) -> tuple[float, float, 
     pairs. Returns ``(value, cost, pi)`` with the stationary stochastic policy
     ``pi(a|s) = d(s,a) / sum_a' d(s,a')`` (uniform over allowed actions where ``d(s) = 0``).
     """
+    mdp = check_instance(model, "model", TreatmentModel).mdp
+    budget = check_real(budget, "budget", low=-np.inf)
     import scipy.sparse as sp
     from scipy.optimize import linprog
 
-    mdp = model.mdp
     _infinite_horizon(mdp, "constrained_lp")
     S, A, K = mdp.prob.shape
     cont = mdp.gamma * mdp.prob * ~mdp.done
@@ -263,9 +281,9 @@ def pareto_sweep(model: TreatmentModel, weights: Any = None) -> ParetoFront:
     supported (convex-hull) points of the front; mixtures of neighbouring policies fill the
     segments between them.
     """
-    _infinite_horizon(model.mdp, "pareto_sweep")
-    weights = np.linspace(0.0, 1.0, 21) if weights is None else np.asarray(weights, dtype=float)
-    if weights.ndim != 1 or ((weights < 0) | (weights > 1)).any():
+    _infinite_horizon(check_instance(model, "model", TreatmentModel).mdp, "pareto_sweep")
+    weights = np.linspace(0.0, 1.0, 21) if weights is None else check_array(weights, "weights", ndim=1)
+    if ((weights < 0) | (weights > 1)).any():
         raise ValueError("weights must be a 1-D array of values in [0, 1]")
     outs, burs, pols = [], [], []
     E_out, E_bur = model.expected("outcome"), model.expected("burden")

@@ -17,7 +17,15 @@ import numpy as np
 
 from rlcore.core.mdp import TabularMDP
 from rlcore.core.policies import check_mask
-from rlcore.core.validation import check_positive_int, check_probability_vector
+from rlcore.core.seeding import as_generator
+from rlcore.core.validation import (
+    as_names,
+    check_array,
+    check_instance,
+    check_positive_int,
+    check_probability_vector,
+    check_unit_interval,
+)
 from rlcore.tabular.dp import as_policy_table, policy_evaluation, policy_table
 from rlcore.tabular.finite_horizon import backward_induction
 
@@ -26,10 +34,6 @@ __all__ = ["LoggedData", "soften_policy", "collect_logs", "finite_horizon_values
 
 
 OPE_METHODS = ("is", "wis", "pdis", "dr", "wdr", "fqe")
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 # ------------------------------------------------------------------------ the log
@@ -75,6 +79,32 @@ class LoggedData:
     n_actions: int
     terminal: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        """Check the arrays against each other and the sizes (real records are loaded into this class)."""
+        S, A = check_positive_int(self.n_states, "n_states"), check_positive_int(self.n_actions, "n_actions")
+        check_positive_int(self.horizon, "horizon")
+        check_unit_interval(self.gamma, "gamma")
+        shape = check_array(self.states, "states", ndim=2).shape
+        if shape[1] != self.horizon:
+            raise ValueError(f"horizon must be the logs' width states.shape[1] = {shape[1]}, got {self.horizon}")
+        for name, n in (("states", S), ("actions", A), ("next_states", S)):
+            x = check_array(getattr(self, name), name, shape=shape, integer=True)
+            if not np.issubdtype(np.asarray(getattr(self, name)).dtype, np.integer) or x.min() < 0 or x.max() >= n:
+                raise ValueError(f"{name} must be an integer array of indices in [0, {n}), got values in "
+                                 f"[{x.min()}, {x.max()}]")
+        check_array(self.rewards, "rewards", shape=shape)
+        for name in ("terminated", "valid"):
+            check_array(getattr(self, name), name, shape=shape)
+            if np.asarray(getattr(self, name)).dtype != bool:
+                raise TypeError(f"{name} must be a bool array, got dtype {np.asarray(getattr(self, name)).dtype}")
+        p = check_array(self.behaviour_probs, "behaviour_probs", shape=shape)
+        if ((p <= 0) | (p > 1))[self.valid].any():
+            raise ValueError("behaviour_probs must lie in (0, 1] on every logged step (b(a_t|s_t) of a logged action)")
+        if self.behaviour is not None:
+            policy_table(self.behaviour, S, A, "behaviour")
+        if self.terminal is not None and (np.shape(self.terminal) != (S,) or np.asarray(self.terminal).dtype != bool):
+            raise ValueError(f"terminal must be a bool mask of shape ({S},), got shape {np.shape(self.terminal)}")
+
     @property
     def n_episodes(self) -> int:
         return self.states.shape[0]
@@ -101,6 +131,13 @@ class LoggedData:
 
     def subset(self, episodes: Any) -> LoggedData:
         """The log restricted to the given episode indices (e.g. the first ``n``: ``slice(0, n)``)."""
+        if not isinstance(episodes, slice):
+            idx = np.asarray(episodes)
+            if idx.dtype != bool or idx.shape != (self.n_episodes,):
+                idx = check_array(episodes, "episodes", ndim=1, integer=True)
+                if idx.min() < 0 or idx.max() >= self.n_episodes:
+                    raise ValueError(f"episodes must index episodes in [0, {self.n_episodes}), got values in "
+                                     f"[{idx.min()}, {idx.max()}]")
         pick = lambda x: x[episodes]  # noqa: E731
         return replace(self, states=pick(self.states), actions=pick(self.actions), rewards=pick(self.rewards),
                        next_states=pick(self.next_states), terminated=pick(self.terminated),
@@ -122,8 +159,8 @@ def soften_policy(policy: Any, n_actions: int, epsilon: float, mask: Any = None)
     policy = np.asarray(policy)
     if policy.ndim != 1 or not np.issubdtype(policy.dtype, np.integer):
         raise ValueError(f"policy must be an [S] integer action array, got shape {policy.shape}, dtype {policy.dtype}")
-    if not 0.0 <= epsilon <= 1.0:  # also refuses NaN
-        raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
+    check_unit_interval(epsilon, "epsilon")
+    n_actions = check_positive_int(n_actions, "n_actions")
     S = policy.shape[0]
     if ((policy < 0) | (policy >= n_actions)).any():  # -1 would wrap round to the last action
         s = int(np.flatnonzero((policy < 0) | (policy >= n_actions))[0])
@@ -149,15 +186,13 @@ def collect_logs(mdp: TabularMDP, behaviour: Any, n_episodes: int, *, horizon: i
     steps (default ``mdp.horizon``); an episode stops early on a terminating transition.
     The same seed gives the same log. ``behaviour``: ``[S, A]`` table or ``[S]`` actions.
     """
-    S, A = mdp.n_states, mdp.n_actions
+    S, A = check_instance(mdp, "mdp", TabularMDP).n_states, mdp.n_actions
     b = policy_table(behaviour, S, A, "behaviour")
     H = horizon if horizon is not None else mdp.horizon
-    if H is None or int(H) != H or H < 1:
+    if H is None:
         raise ValueError(f"horizon must be a positive integer (the MDP has none), got {horizon!r}")
-    if int(n_episodes) != n_episodes or n_episodes < 1:
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
-    H, N = int(H), int(n_episodes)
-    rng = _rng(seed)
+    H, N = check_positive_int(H, "horizon"), check_positive_int(n_episodes, "n_episodes")
+    rng = as_generator(seed)
     cum_b = np.cumsum(b, axis=1)
     cum_p = np.cumsum(mdp.prob, axis=2)
     cum_0 = np.cumsum(mdp.initial)
@@ -195,7 +230,7 @@ def finite_horizon_values(mdp: TabularMDP, pi: Any, horizon: int) -> np.ndarray:
     ``V_0 = 0`` and ``V_{h+1}(s) = sum_a pi(a|s) [R(s,a) + gamma sum_s' P(s'|s,a) (1 - done) V_h(s')]``:
     ``V_h(s)`` is the expected discounted reward of the next ``h`` steps from ``s``.
     """
-    table = as_policy_table(mdp, pi)
+    table = as_policy_table(check_instance(mdp, "mdp", TabularMDP), pi)
     H = check_positive_int(horizon, "horizon")
     return backward_induction(mdp, H, table).V_by_step[::-1].copy()   # row h = h steps to go
 
@@ -209,6 +244,9 @@ def true_value(mdp: TabularMDP, pi: Any, horizon: int | None = None, initial: An
     [`rlcore.tabular.dp.policy_evaluation`][] gives by backward induction), else the
     infinite-horizon ``V^pi``. One policy, one value per horizon, whichever module asks.
     """
+    check_instance(mdp, "mdp", TabularMDP)
+    if initial is not None:
+        check_array(initial, "initial", ndim=1, finite=False)
     mu = mdp.initial if initial is None else check_probability_vector(initial, mdp.n_states, "initial")
     if horizon is None:
         horizon = mdp.horizon
@@ -224,9 +262,14 @@ def check_support(behaviour: np.ndarray, pi: np.ndarray, state_names: Any = None
     Importance weights ``pi/b`` are undefined where the clinicians never act as ``pi`` would.
     Terminal states (no decision is taken there) are skipped.
     """
-    behaviour, pi = np.asarray(behaviour, dtype=float), np.asarray(pi, dtype=float)
+    behaviour, pi = check_array(behaviour, "behaviour", ndim=2), check_array(pi, "pi", ndim=2)
     if behaviour.shape != pi.shape:
         raise ValueError(f"behaviour and pi must both be [S, A] tables, got shapes {behaviour.shape} and {pi.shape}")
+    S, A = pi.shape
+    if terminal is not None:
+        check_array(terminal, "terminal", shape=(S,))
+    state_names = None if state_names is None else as_names(state_names, S, "state_names", "state")
+    action_names = None if action_names is None else as_names(action_names, A, "action_names", "action")
     bad = (pi > 0) & (behaviour <= 0)
     if terminal is not None:
         bad &= ~np.asarray(terminal, dtype=bool)[:, None]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.policies import check_mask
-from rlcore.core.validation import check_unit_interval
+from rlcore.core.validation import check_flag, check_instance, check_positive_int, check_real, check_unit_interval
 from rlcore.health.logs import (  # noqa: F401 (re-exported)
     OPE_METHODS,
     LoggedData,
@@ -81,6 +81,7 @@ def default_q_min(data: LoggedData, gamma: float | None = None) -> float:
     With ``gamma = 1`` it is ``min(0, r_min) * horizon``; ``gamma`` defaults to the log's. The value
     pessimistic [`fitted_q_iteration`][] and [`rlcore.advanced.cql`][] give to actions the log lacks.
     """
+    check_instance(data, "data", LoggedData)
     g = data.gamma if gamma is None else check_unit_interval(gamma, "gamma")
     r_min = min(0.0, float(data.rewards[data.valid].min())) if data.valid.any() else 0.0
     return r_min / (1 - g) if g < 1 else r_min * data.horizon
@@ -102,16 +103,13 @@ def fitted_q_iteration(data: LoggedData, *, mask: Any = None, pessimistic: bool 
     subtracts a count-based bonus ``penalty / sqrt(N(s,a))``, a lower-confidence-bound style of
     pessimism in the spirit of conservative offline RL. ``mask`` removes contraindicated actions.
     """
-    S, A = data.n_states, data.n_actions
+    S, A = check_instance(data, "data", LoggedData).n_states, data.n_actions
     mask = np.ones((S, A), dtype=bool) if mask is None else check_mask(mask, S, A)
-    if not (np.isfinite(penalty) and penalty >= 0):
-        raise ValueError(f"penalty must be a finite number >= 0, got {penalty}")
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a finite number > 0, got {tol}")
-    if isinstance(max_iterations, bool) or int(max_iterations) != max_iterations or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
-    if unseen_q is not None and not np.isfinite(unseen_q):
-        raise ValueError(f"unseen_q must be finite, got {unseen_q}")
+    check_flag(pessimistic, "pessimistic")
+    check_real(penalty, "penalty")
+    check_real(tol, "tol", open_low=True)
+    max_iterations = check_positive_int(max_iterations, "max_iterations")
+    check_real(unseen_q, "unseen_q", low=-np.inf, none=True)
     if unseen_q is None:
         if pessimistic:
             unseen_q = default_q_min(data)
@@ -144,10 +142,9 @@ def behaviour_cloning(data: LoggedData, *, mask: Any = None, smoothing: float = 
     ``policy[s]`` is the most logged allowed action (lowest index on ties); states never
     logged get the uniform distribution over allowed actions.
     """
-    S, A = data.n_states, data.n_actions
+    S, A = check_instance(data, "data", LoggedData).n_states, data.n_actions
     mask = np.ones((S, A), dtype=bool) if mask is None else check_mask(mask, S, A)
-    if not (np.isfinite(smoothing) and smoothing >= 0):
-        raise ValueError(f"smoothing must be a finite number >= 0, got {smoothing}")
+    check_real(smoothing, "smoothing")
     N = data.counts().astype(float)
     c = np.where(mask, N + smoothing, 0.0)
     tot = c.sum(axis=1, keepdims=True)

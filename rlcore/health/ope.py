@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.health.logs import OPE_METHODS, LoggedData, _rng, check_support
+from rlcore.core.seeding import as_generator
+from rlcore.core.validation import (
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_real,
+    check_strings,
+)
+from rlcore.health.logs import OPE_METHODS, LoggedData, check_support
 from rlcore.tabular.dp import policy_table
 
 __all__ = ["NoSupportWarning", "OPEEstimate", "importance_sampling", "fitted_q_evaluation", "doubly_robust",
@@ -87,6 +95,23 @@ def _ess(w: np.ndarray, u: np.ndarray) -> float:
     return num / den if den > 0 else 0.0
 
 
+def _check_ope(data: Any, n_bootstrap: Any, confidence: Any, seed: Any) -> np.random.Generator:
+    """Check what every estimator takes (the log, the bootstrap size, its confidence level); return the seeded RNG."""
+    check_instance(data, "data", LoggedData)
+    check_nonnegative_int(n_bootstrap, "n_bootstrap")
+    if not 0 < check_real(confidence, "confidence", low=-np.inf) < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    return as_generator(seed)
+
+
+def _check_methods(methods: Any) -> tuple[str, ...]:
+    """``methods`` as a non-empty tuple of names from ``OPE_METHODS`` (a lone string is refused)."""
+    for m in check_strings(methods, "methods"):
+        if m not in OPE_METHODS:
+            raise ValueError(f"unknown OPE method {m!r}; choose from {OPE_METHODS}")
+    return tuple(methods)
+
+
 def _bootstrap(stat, n: int, n_bootstrap: int, confidence: float, rng: np.random.Generator):
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
@@ -113,6 +138,7 @@ def importance_sampling(data: LoggedData, pi: Any, method: str = "wis", *, n_boo
     """
     if method not in ("is", "wis", "pdis"):
         raise ValueError(f"method must be 'is', 'wis' or 'pdis', got {method!r}")
+    rng = _check_ope(data, n_bootstrap, confidence, seed)
     table = policy_table(pi, data.n_states, data.n_actions)
     cum = np.cumprod(_ratios(data, table), axis=1)                     # w_{0:t}
     w = cum[:, -1]
@@ -133,7 +159,7 @@ def importance_sampling(data: LoggedData, pi: Any, method: str = "wis", *, n_boo
                       f"episodes contains an action pi never takes or b never took); the log carries no "
                       f"information about pi" + ("; WIS is nan" if method == "wis" else "; the estimate is 0"),
                       NoSupportWarning, stacklevel=2)
-    reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, _rng(seed))
+    reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, rng)
     return OPEEstimate(method, stat(np.ones(N)), _ess(w, np.ones(N)), lo, hi, N, reps)
 
 
@@ -191,6 +217,8 @@ def fitted_q_evaluation(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, n_b
     maximum-likelihood model of the log. Pairs never logged get ``Q = unseen_q``. No importance
     weights: low variance, but biased wherever the log is thin or ``pi`` leaves it.
     """
+    rng = _check_ope(data, n_bootstrap, confidence, seed)
+    unseen_q = check_real(unseen_q, "unseen_q", low=-np.inf)
     table = policy_table(pi, data.n_states, data.n_actions)
     s0 = data.states[:, 0]
     started = data.valid[:, 0]  # an episode that starts in a terminal state is worth 0 (its row is padding)
@@ -202,7 +230,7 @@ def fitted_q_evaluation(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, n_b
         return float((uu * V0).sum() / uu.sum())
 
     N = data.n_episodes
-    reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, _rng(seed))
+    reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, rng)
     return OPEEstimate("fqe", stat(None), float(N), lo, hi, N, reps)
 
 
@@ -221,6 +249,8 @@ def doubly_robust(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, weighted:
     ``weighted=True`` gives weighted DR (Thomas & Brunskill, 2016): each ``w_{i,0:t}`` is divided
     by its mean over episodes, ``sum_j w_{j,0:t} / N``, as WIS normalises IS (method ``"wdr"``).
     """
+    rng = _check_ope(data, n_bootstrap, confidence, seed)
+    unseen_q, weighted = check_real(unseen_q, "unseen_q", low=-np.inf), check_flag(weighted, "weighted")
     table = policy_table(pi, data.n_states, data.n_actions)
     cum_raw = np.cumprod(_ratios(data, table), axis=1)
     H = data.horizon
@@ -242,7 +272,7 @@ def doubly_robust(data: LoggedData, pi: Any, *, unseen_q: float = 0.0, weighted:
         return float((uu * terms).sum() / uu.sum())
 
     N = data.n_episodes
-    reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, _rng(seed))
+    reps, lo, hi = _bootstrap(stat, N, n_bootstrap, confidence, rng)
     return OPEEstimate("wdr" if weighted else "dr", stat(None), _ess(cum_raw[:, -1], np.ones(N)), lo, hi, N, reps)
 
 
@@ -250,7 +280,9 @@ def evaluate_offline(data: LoggedData, pi: Any, methods: tuple[str, ...] = OPE_M
                      n_bootstrap: int = 200, confidence: float = 0.95, unseen_q: float = 0.0,
                      seed: int | np.random.Generator | None = None) -> dict[str, OPEEstimate]:
     """Run several OPE estimators on one log: ``{method: OPEEstimate}`` (same seed, same answers)."""
-    rng = _rng(seed)
+    methods = _check_methods(methods)
+    rng = _check_ope(data, n_bootstrap, confidence, seed)
+    check_real(unseen_q, "unseen_q", low=-np.inf)
     out = {}
     for m in methods:
         if m in ("is", "wis", "pdis"):

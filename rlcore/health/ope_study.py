@@ -11,9 +11,17 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import (
+    check_array,
+    check_flag,
+    check_instance,
+    check_mask,
+    check_nonnegative_int,
+    check_positive_int,
+)
 from rlcore.health.logs import OPE_METHODS, collect_logs, true_value
 from rlcore.health.offline import fitted_q_iteration
-from rlcore.health.ope import evaluate_offline, importance_sampling
+from rlcore.health.ope import _check_methods, evaluate_offline, importance_sampling
 from rlcore.tabular.dp import policy_table
 
 __all__ = ["OPEConvergence", "ope_convergence", "TrapResult", "find_wis_trap"]
@@ -61,9 +69,12 @@ def ope_convergence(mdp: TabularMDP, behaviour: Any, pi: Any, sizes: Any = (50, 
     ``SeedSequence(seed)``) and its first ``n`` episodes are used for each ``n`` in ``sizes``,
     so the sizes are nested, as when records accumulate.
     """
-    sizes = np.asarray(sizes, dtype=int)
-    if sizes.ndim != 1 or sizes.size == 0 or (sizes < 1).any():
+    check_instance(mdp, "mdp", TabularMDP)
+    sizes = check_array(sizes, "sizes", ndim=1, integer=True)
+    if (sizes < 1).any():
         raise ValueError(f"sizes must be a non-empty list of positive integers, got {sizes}")
+    n_repeats, methods = check_positive_int(n_repeats, "n_repeats"), _check_methods(methods)
+    check_nonnegative_int(seed, "seed", none=True)
     H = horizon if horizon is not None else mdp.horizon
     truth = true_value(mdp, pi, H)
     est = np.full((len(methods), len(sizes), n_repeats), np.nan)
@@ -131,13 +142,18 @@ def find_wis_trap(mdp: TabularMDP, behaviour: Any, *, n_episodes: int = 200, mas
     frequency ``n_trap / n_tried`` is reported; the result describes the first trap seed.
     Nothing is tuned per seed: every number is a genuine outcome of the procedure.
     """
-    H = horizon if horizon is not None else mdp.horizon
+    H = horizon if horizon is not None else check_instance(mdp, "mdp", TabularMDP).horizon
     b = policy_table(behaviour, mdp.n_states, mdp.n_actions, "behaviour")
+    check_positive_int(n_episodes, "n_episodes")
+    check_flag(pessimistic, "pessimistic")
+    check_mask(mask, mdp.n_states, mdp.n_actions)
     true_b = true_value(mdp, b, H)
     first = None
     last = None
     n_trap = 0
-    seeds = [int(x) for x in seeds]
+    seeds = [int(x) for x in check_array(seeds, "seeds", ndim=1, integer=True, allow_empty=True)]
+    if any(sd < 0 for sd in seeds):
+        raise ValueError(f"seeds must be non-negative integers, got {seeds}")
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
     for sd in seeds:

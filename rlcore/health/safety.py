@@ -26,6 +26,14 @@ from typing import Any
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
+from rlcore.core.validation import (
+    check_array,
+    check_choice,
+    check_instance,
+    check_mask,
+    check_nonnegative_int,
+    check_probability_vector,
+)
 from rlcore.envs.healthcare import TreatmentModel, pooled_model
 from rlcore.health.constraints import (  # noqa: F401 (re-exported)
     ConstrainedResult,
@@ -49,7 +57,7 @@ __all__ = [
 # ----------------------------------------------------------------------- basics
 def policy_component_values(model: TreatmentModel, pi: Any) -> dict[str, float]:
     """``{"reward", "outcome", "burden", "adverse"}``: exact discounted totals of ``pi`` from ``mu_0``."""
-    d = occupancy(model.mdp, pi)
+    d = occupancy(check_instance(model, "model", TreatmentModel).mdp, pi)
     out = {"reward": float((d * model.mdp.R).sum())}
     for comp in ("outcome", "burden", "adverse"):
         out[comp] = float((d * model.expected(comp)).sum())
@@ -58,14 +66,17 @@ def policy_component_values(model: TreatmentModel, pi: Any) -> dict[str, float]:
 
 def mask_violations(policy: Any, mask: np.ndarray, terminal: np.ndarray | None = None) -> int:
     """Number of (non-terminal) states in which ``policy`` puts probability on a masked action."""
-    mask = np.asarray(mask, dtype=bool)
-    policy = np.asarray(policy)
-    if policy.ndim == 1:
-        bad = ~mask[np.arange(mask.shape[0]), policy]
+    S, A = check_array(mask, "mask", ndim=2).shape
+    mask = check_mask(mask, S, A)
+    if np.ndim(policy) == 1:
+        policy = check_array(policy, "policy", shape=(S,), integer=True)
+        if policy.min() < 0 or policy.max() >= A:
+            raise ValueError(f"policy actions must lie in [0, {A - 1}], got values in [{policy.min()}, {policy.max()}]")
+        bad = ~mask[np.arange(S), policy]
     else:
-        bad = ((policy > 0) & ~mask).any(axis=1)
+        bad = ((check_array(policy, "policy", shape=(S, A)) > 0) & ~mask).any(axis=1)
     if terminal is not None:
-        bad &= ~np.asarray(terminal, dtype=bool)
+        bad &= ~check_array(terminal, "terminal", shape=(S,)).astype(bool)
     return int(bad.sum())
 
 
@@ -120,12 +131,21 @@ def treatment_table(model: TreatmentModel | TabularMDP, pi: Any, *, states: Any 
     ``states``: indices to list (default: every non-terminal state). ``sort_by``: ``"index"``,
     ``"initial"`` (most common admission states first) or ``"value"`` (worst first).
     """
-    mdp = model.mdp if isinstance(model, TreatmentModel) else model
+    mdp = model.mdp if isinstance(model, TreatmentModel) else check_instance(
+        model, "model", TabularMDP, "a TreatmentModel or a TabularMDP")
+    check_choice(sort_by, "sort_by", ("index", "initial", "value"))
+    limit = check_nonnegative_int(limit, "limit", none=True)
+    check_instance(title, "title", str)
     table = as_policy_table(mdp, pi)
-    V = policy_evaluation(mdp, table).V if V is None else np.asarray(V, dtype=float)
+    V = policy_evaluation(mdp, table).V if V is None else check_array(V, "V", shape=(mdp.n_states,))
     if V.shape != (mdp.n_states,):
         raise ValueError(f"V must have shape ({mdp.n_states},), got {V.shape}")
-    idx = np.flatnonzero(~mdp.terminal) if states is None else np.asarray(states, dtype=int).ravel()
+    if states is None:
+        idx = np.flatnonzero(~mdp.terminal)
+    else:
+        idx = check_array(states, "states", integer=True, allow_empty=True).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= mdp.n_states):
+            raise ValueError(f"states must be indices in [0, {mdp.n_states}), got values in [{idx.min()}, {idx.max()}]")
     if sort_by == "initial":
         idx = idx[np.argsort(-mdp.initial[idx], kind="stable")]
     elif sort_by == "value":
@@ -201,6 +221,11 @@ def subgroup_analysis(models: list[TreatmentModel], weights: Any = None) -> Subg
     optimal in [`pooled_model`][rlcore.envs.healthcare.pooled_model] (mixture dynamics, intersected
     masks). The regret ``v_g(pi_g*) - v_g(pi_pool)`` is each subgroup's price of a single policy.
     """
+    check_instance(models, "models", (list, tuple), "a list of TreatmentModel")
+    for m in models:
+        check_instance(m, "models", TreatmentModel, "a list of TreatmentModel")
+    if weights is not None:
+        check_probability_vector(check_array(weights, "weights", ndim=1, finite=False), len(models), "weights")
     pooled = pooled_model(models, weights)
     w = np.full(len(models), 1 / len(models)) if weights is None else np.asarray(weights, dtype=float)
     pool_pi = value_iteration(pooled.mdp, mask=pooled.mask, tol=1e-10).policy

@@ -5,9 +5,14 @@ Book: *RLHF* (every config field named as TRL names it, and checked when the con
 
 from __future__ import annotations
 
-from rlcore.lm.config import RULES, _choice, _integer, _real
+from typing import Any
 
-__all__ = ["RLHF_RULES", "GROUP_RULES"]
+from rlcore.core.validation import check_flag, check_instance
+from rlcore.envs.language import CharLanguageEnv
+from rlcore.lm.config import RULES, _choice, _integer, _real
+from rlcore.lm.model import CharLM
+
+__all__ = ["RLHF_RULES", "GROUP_RULES", "check_trainer_inputs"]
 
 RLHF_RULES = dict(RULES) | {
     "beta": _real(0, open_low=True),
@@ -24,3 +29,12 @@ RLHF_RULES = dict(RULES) | {
 
 GROUP_RULES = RLHF_RULES | {"beta": _real(0)}
 """For GRPO and RLOO, where ``beta = 0`` (no KL term) is a valid choice."""
+
+
+def check_trainer_inputs(model: Any, env: Any, ref_model: Any, progress: Any) -> None:
+    """What every RLHF trainer checks before its first step: the model, the env, the reference and ``progress``."""
+    check_instance(model, "model", CharLM)
+    check_instance(env, "env", CharLanguageEnv)
+    check_flag(progress, "progress")
+    if ref_model is not None and check_instance(ref_model, "ref_model", CharLM).vocab != model.vocab:
+        raise ValueError(f"ref_model vocabulary {ref_model.vocab!r} differs from the model's {model.vocab!r}")

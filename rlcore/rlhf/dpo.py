@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rlcore.core.validation import check_choice, check_flag, check_instance, check_real, check_tensor
 from rlcore.lm.config import validate_config
 from rlcore.lm.model import CharLM
 from rlcore.lm.parallel import owned, reduce_sum, replicate, world
@@ -53,10 +54,20 @@ def dpo_loss(chosen_logps: torch.Tensor, rejected_logps: torch.Tensor, ref_chose
 
     All four inputs are sequence log-probabilities ``[B]``; the reference ones are constants.
     """
-    if loss_type not in DPO_LOSSES:
-        raise ValueError(f"loss_type must be one of {DPO_LOSSES}, got {loss_type!r}")
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0, got {beta}")
+    check_choice(loss_type, "loss_type", DPO_LOSSES)
+    beta = check_real(beta, "beta", open_low=True)
+    if check_real(label_smoothing, "label_smoothing") > 0.5:
+        raise ValueError(f"label_smoothing must lie in [0, 0.5], got {label_smoothing}")
+    shape = None
+    for name, x in (("chosen_logps", chosen_logps), ("rejected_logps", rejected_logps),
+                    ("ref_chosen_logps", ref_chosen_logps), ("ref_rejected_logps", ref_rejected_logps)):
+        shape = tuple(check_tensor(x, name, ndim=1, shape=shape, kind="floating", finite=True).shape)
+        if not shape[0]:
+            raise ValueError(f"{name} must not be empty, got shape {shape}")
+    if labels is not None:
+        check_tensor(labels, "labels", shape=shape, finite=True)
+        if not labels.is_meta and ((labels < 0).any() or (labels > 1).any()):
+            raise ValueError("labels must be probabilities in [0, 1]")
     chosen_logratio = chosen_logps - ref_chosen_logps.detach()
     rejected_logratio = rejected_logps - ref_rejected_logps.detach()
     h = chosen_logratio - rejected_logratio
@@ -130,7 +141,12 @@ def dpo(model: CharLM, data: PreferenceData, config: DPOConfig | None = None, re
     back-propagates its own share of each batch; the step follows the gradient of
     the batch's mean loss ([`rlcore.lm.parallel`][]).
     """
-    cfg = config or DPOConfig()
+    cfg = DPOConfig() if config is None else check_instance(config, "config", DPOConfig)
+    check_instance(model, "model", CharLM)
+    check_instance(data, "data", PreferenceData)
+    check_flag(progress, "progress")
+    if ref_model is not None and check_instance(ref_model, "ref_model", CharLM).vocab != model.vocab:
+        raise ValueError(f"ref_model vocabulary {ref_model.vocab!r} differs from the model's {model.vocab!r}")
     if model.vocab != data.vocab:
         raise ValueError(f"model vocabulary {model.vocab!r} differs from the data's {data.vocab!r}")
     w = world()

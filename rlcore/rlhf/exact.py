@@ -22,6 +22,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from rlcore.core.validation import (
+    check_array,
+    check_callable,
+    check_instance,
+    check_log_probs,
+    check_positive_int,
+    check_real,
+)
 from rlcore.envs.rewards import TextReward, from_function
 from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
@@ -34,12 +42,27 @@ __all__ = ["ExactOptimum", "exact_optimum", "completion_logprobs", "mean_over_pr
 @torch.no_grad()
 def completion_logprobs(model: CharLM, every: Rollout, temperature: float = 1.0) -> np.ndarray:
     """``log pi(y|x)`` of every enumerated completion, float64 ``[N]``."""
+    check_instance(model, "model", CharLM)
+    check_instance(every, "every", Rollout)
+    check_real(temperature, "temperature", open_low=True)
+    if model.vocab != every.vocab:
+        raise ValueError(f"model vocabulary {model.vocab!r} differs from the completions' {every.vocab!r}")
     return sequence_logprob(model, every, temperature=temperature).double().cpu().numpy()
 
 
 def mean_over_prompts(per_completion: np.ndarray, groups: np.ndarray) -> float:
     """``mean_x sum_{y of x} f(x, y)``: sum each prompt's completions, then average the prompts uniformly."""
+    per_completion = check_array(per_completion, "per_completion", ndim=1, finite=False)
+    groups = _check_groups(groups, per_completion.shape[0])
     return float(np.mean([per_completion[groups == g].sum() for g in np.unique(groups)]))
+
+
+def _check_groups(groups, n: int, contiguous: bool = False) -> np.ndarray:
+    """``groups`` as ``[n]`` prompt indices ``>= 0`` (``contiguous``: every index ``0 .. max`` used)."""
+    groups = check_array(groups, "groups", shape=(n,), integer=True)
+    if groups.min() < 0 or (contiguous and np.unique(groups).size != groups.max() + 1):
+        raise ValueError(f"groups must be prompt indices 0, 1, ..., each used, got {np.unique(groups).tolist()}")
+    return groups
 
 
 def _per_prompt_logsumexp(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
@@ -53,10 +76,11 @@ def _per_prompt_logsumexp(values: np.ndarray, groups: np.ndarray, n: int) -> np.
 
 def kl_between(logp: np.ndarray, other_logp: np.ndarray, groups: np.ndarray) -> float:
     """``mean_x sum_y p(y|x) [log p(y|x) - log q(y|x)]`` over enumerated completions (0 log 0 = 0)."""
-    logp = np.asarray(logp, dtype=np.float64)
+    logp = check_log_probs(logp, "logp")
+    other_logp = check_log_probs(other_logp, "other_logp", shape=logp.shape)
     p = np.exp(logp)
     with np.errstate(invalid="ignore"):  # 0 * -inf where p puts no mass
-        terms = np.where(p > 0, p * (logp - np.asarray(other_logp, dtype=np.float64)), 0.0)
+        terms = np.where(p > 0, p * (logp - other_logp), 0.0)
     return mean_over_prompts(terms, groups)
 
 
@@ -66,10 +90,10 @@ def tilted_logprobs(ref_logp: np.ndarray, reward: np.ndarray, groups: np.ndarray
 
     ``groups[i]`` is the prompt index of completion ``i`` (``0 .. n_prompts - 1``).
     """
-    beta = float(beta)
-    if not np.isfinite(beta) or beta <= 0:
-        raise ValueError(f"beta must be a finite number > 0, got {beta}")
-    ref_logp, reward = np.asarray(ref_logp, dtype=np.float64), np.asarray(reward, dtype=np.float64)
+    beta = check_real(beta, "beta", open_low=True)
+    ref_logp = check_log_probs(ref_logp, "ref_logp")
+    reward = check_array(reward, "reward", shape=ref_logp.shape)
+    groups = _check_groups(groups, ref_logp.shape[0], contiguous=True)
     log_z = _per_prompt_logsumexp(ref_logp + reward / beta, groups, int(groups.max()) + 1)
     return ref_logp + reward / beta - log_z[groups], log_z
 
@@ -133,7 +157,10 @@ def exact_optimum(ref_model: CharLM, reward: TextReward, beta: float, max_len: i
 
     ``reward`` scores full texts (prompt followed by completion), as the env's delayed reward does.
     """
-    reward = from_function(reward, "reward")
+    check_instance(ref_model, "ref_model", CharLM)
+    check_real(beta, "beta", open_low=True)
+    check_positive_int(max_len, "max_len")
+    reward = from_function(check_callable(reward, "reward"), "reward")
     every = enumerate_completions(ref_model.vocab, max_len, prompts, device=ref_model.device)
     plist = tuple([prompts] if isinstance(prompts, str) else prompts)
     r = np.asarray(reward(every.full_texts), dtype=np.float64)

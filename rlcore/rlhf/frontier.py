@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from tqdm.auto import tqdm
 
+from rlcore.core.validation import check_array, check_callable, check_flag, check_instance, check_positive_int
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import TextReward
 from rlcore.lm.model import CharLM
@@ -79,12 +80,30 @@ def reward_kl_frontier(ref: CharLM, evaluator: ToyEvaluator, gold: TextReward, b
     no training).
     """
     start = time.perf_counter()
+    check_instance(ref, "ref", CharLM)
+    check_instance(evaluator, "evaluator", ToyEvaluator)
+    if ref.vocab != evaluator.ref.vocab:
+        raise ValueError(f"ref vocabulary {ref.vocab!r} differs from the evaluator's {evaluator.ref.vocab!r}")
+    check_callable(gold, "gold")
+    if proxy is not None:
+        check_callable(proxy, "proxy")
+    if pairs is not None:
+        check_instance(pairs, "pairs", PreferenceData)
+    if ppo_config is not None:
+        check_instance(ppo_config, "ppo_config", PPOConfig)
+    if dpo_config is not None:
+        check_instance(dpo_config, "dpo_config", DPOConfig)
+    check_flag(progress, "progress")
+    ns = [check_positive_int(n, "ns") for n in check_array(ns, "ns", ndim=1, allow_empty=True, finite=False)]
     if "gold" not in evaluator.scores:
         raise ValueError(f"evaluator must score a reward named 'gold', has {sorted(evaluator.scores)}")
     if proxy is not None and "proxy" not in evaluator.scores:
         raise ValueError("evaluator must score a reward named 'proxy' when a proxy is given")
-    betas = [float(b) for b in betas]
-    star_betas = sorted(set(betas) | {float(b) for b in (() if exact_betas is None else exact_betas)})
+    betas = check_array(betas, "betas", ndim=1, allow_empty=True, finite=False).tolist()
+    if exact_betas is None:
+        exact_betas = ()
+    exact_betas = check_array(exact_betas, "exact_betas", ndim=1, allow_empty=True, finite=False)
+    star_betas = sorted(set(betas) | {float(b) for b in exact_betas})
     if any(not np.isfinite(b) or b <= 0 for b in star_betas):
         raise ValueError(f"betas and exact_betas must be finite and > 0, got {star_betas}")
     points: list[FrontierPoint] = []

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from rlcore.core.validation import check_array, check_choice, check_instance, check_positive_int, check_real
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import SamplingConfig, validate_config
 from rlcore.lm.kl import kl_estimate
@@ -32,7 +33,7 @@ from rlcore.lm.model import CharLM
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import PGResult, start_training, train_per_batch
-from rlcore.rlhf.config import GROUP_RULES
+from rlcore.rlhf.config import GROUP_RULES, check_trainer_inputs
 
 __all__ = ["GRPO_LOSSES", "group_advantages", "grpo_loss", "GRPOConfig", "grpo"]
 
@@ -46,9 +47,10 @@ def group_advantages(rewards: torch.Tensor, num_generations: int, scale_rewards:
 
     The standard deviation is the sample one (``n - 1`` in the denominator), as TRL computes it.
     """
-    if scale_rewards not in ("group", "batch", "none"):
-        raise ValueError(f"scale_rewards must be 'group', 'batch' or 'none', got {scale_rewards!r}")
-    G = int(num_generations)
+    check_choice(scale_rewards, "scale_rewards", ("group", "batch", "none"))
+    check_array(check_instance(rewards, "rewards", torch.Tensor), "rewards", ndim=1)
+    eps = check_real(eps, "eps")
+    G = check_positive_int(num_generations, "num_generations")
     if G < 2 or rewards.shape[0] % G:
         raise ValueError(f"num_generations must be >= 2 and divide the batch of {rewards.shape[0]}, got {G}")
     grouped = rewards.reshape(-1, G)
@@ -66,8 +68,17 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, ref_logp: torch.Tensor
               mask: torch.Tensor, beta: float = 0.0, epsilon: float = 0.2, epsilon_high: float | None = None,
               loss_type: str = "dapo", max_completion_length: int | None = None) -> tuple[torch.Tensor, dict]:
     """The GRPO loss of a batch (see the module docstring) and ``clip_ratio``, ``kl`` statistics."""
-    if loss_type not in GRPO_LOSSES:
-        raise ValueError(f"loss_type must be one of {GRPO_LOSSES}, got {loss_type!r}")
+    check_choice(loss_type, "loss_type", GRPO_LOSSES)
+    beta, epsilon = check_real(beta, "beta"), check_real(epsilon, "epsilon", open_low=True)
+    epsilon_high = check_real(epsilon_high, "epsilon_high", open_low=True, none=True)
+    max_completion_length = check_positive_int(max_completion_length, "max_completion_length", none=True)
+    shape = check_array(check_instance(logp, "logp", torch.Tensor), "logp", ndim=2).shape
+    for name, x in (("old_logp", old_logp), ("ref_logp", ref_logp)):
+        check_array(check_instance(x, name, torch.Tensor), name, shape=shape)
+    check_array(check_instance(advantages, "advantages", torch.Tensor), "advantages", shape=shape[:1])
+    check_array(check_instance(mask, "mask", torch.Tensor), "mask", shape=shape)
+    if mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool tensor (True = a completion token), got dtype {mask.dtype}")
     hi = epsilon if epsilon_high is None else epsilon_high
     ratio = torch.exp(logp - old_logp.detach())
     A = advantages.detach()[:, None]
@@ -123,9 +134,10 @@ def grpo(model: CharLM, env: CharLanguageEnv, config: GRPOConfig | None = None, 
     ``torchrun`` (or with ``gradient_accumulation_steps > 1``) each micro-batch holds whole groups,
     and every entry is the mean over the micro-batches ([`rlcore.lm.parallel`][]).
     """
-    cfg = config or GRPOConfig()
+    cfg = GRPOConfig() if config is None else config
     if not isinstance(cfg, GRPOConfig):
         raise ValueError(f"config must be a GRPOConfig, got {type(cfg).__name__}")
+    check_trainer_inputs(model, env, ref_model, progress)
     tr = start_training(model, env, cfg, ref_model)
     max_completion = env.max_len - min(len(p) for p in env.prompts)
 

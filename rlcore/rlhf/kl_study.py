@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rlcore.core.validation import check_instance
 from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.kl import KL_ESTIMATORS, kl_to_reference
 from rlcore.lm.model import CharLM
@@ -64,6 +65,9 @@ def _cos(a: torch.Tensor, b: torch.Tensor, scale: float) -> float:
 def kl_estimator_table(model: CharLM, ref: CharLM, max_len: int, prompts: str | Sequence[str] = ("",)
                        ) -> list[EstimatorRow]:
     """Exact statistics of ``k1``, ``k2``, ``k3`` for ``pi = model`` against ``ref`` (see the module docstring)."""
+    check_instance(model, "model", CharLM)
+    if check_instance(ref, "ref", CharLM).vocab != model.vocab:
+        raise ValueError(f"ref vocabulary {ref.vocab!r} differs from the model's {model.vocab!r}")
     every = enumerate_completions(model.vocab, max_len, prompts, device=model.device)
     n_prompts = int(every.group_ids.max()) + 1
     with torch.no_grad():

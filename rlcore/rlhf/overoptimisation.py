@@ -23,12 +23,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rlcore.core.validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_log_probs,
+    check_positive_int,
+    check_real,
+)
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import TextReward, from_function
 from rlcore.lm.exact import enumerate_completions
 from rlcore.lm.model import CharLM
 from rlcore.lm.ppo import PPOConfig, ppo
 from rlcore.rlhf.best_of_n import best_of_n_distribution, normalize_per_prompt
+from rlcore.rlhf.config import check_trainer_inputs
 from rlcore.rlhf.exact import completion_logprobs, kl_between, mean_over_prompts
 
 __all__ = ["GAO_FORMS", "ToyEvaluator", "gao_curve", "fit_gao", "GaoFit", "ppo_curve"]
@@ -42,9 +52,13 @@ class ToyEvaluator:
 
     def __init__(self, ref: CharLM, max_len: int, prompts: str | Sequence[str],
                  rewards: Mapping[str, TextReward]) -> None:
+        check_instance(ref, "ref", CharLM)
+        check_instance(rewards, "rewards", Mapping, "a mapping name -> TextReward")
         if not rewards:
             raise ValueError("rewards must name at least one reward, got none")
-        self.ref, self.max_len = ref, int(max_len)
+        for name, r in rewards.items():
+            check_callable(r, f"rewards[{name!r}]")
+        self.ref, self.max_len = ref, check_positive_int(max_len, "max_len")
         self.prompts = tuple([prompts] if isinstance(prompts, str) else prompts)
         self.every = enumerate_completions(ref.vocab, self.max_len, self.prompts, device=ref.device)
         self.groups = self.every.group_ids.cpu().numpy()
@@ -58,10 +72,7 @@ class ToyEvaluator:
         ``logp`` is renormalised per prompt first
         ([`normalize_per_prompt`][rlcore.rlhf.best_of_n.normalize_per_prompt]).
         """
-        logp = np.asarray(logp, dtype=np.float64)
-        if logp.shape != self.ref_logp.shape or np.isnan(logp).any():
-            raise ValueError(f"logp must hold one log-probability (not NaN) per completion "
-                             f"({self.ref_logp.shape}), got shape {logp.shape}")
+        logp = check_log_probs(logp, "logp", shape=self.ref_logp.shape)
         logp = normalize_per_prompt(logp, self.groups)
         p = np.exp(logp)
         kl = max(kl_between(logp, self.ref_logp, self.groups), 0.0)
@@ -76,10 +87,8 @@ class ToyEvaluator:
 
     def best_of_n(self, n: int, rank_by: str) -> dict[str, float]:
         """Exact statistics of best-of-``n`` over the reference, ranking by the reward ``rank_by``."""
-        if rank_by not in self.scores:
-            raise ValueError(f"rank_by must be one of {sorted(self.scores)}, got {rank_by!r}")
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        check_choice(rank_by, "rank_by", sorted(self.scores))
+        n = check_positive_int(n, "n")
         return self.evaluate_logp(best_of_n_distribution(self.ref_logp, self.scores[rank_by], self.groups, int(n)))
 
     def __repr__(self) -> str:
@@ -89,11 +98,11 @@ class ToyEvaluator:
 
 def gao_curve(d: np.ndarray, alpha: float, beta: float, form: str) -> np.ndarray:
     """``d (alpha - beta d)`` (``form="bon"``) or ``d (alpha - beta log d)`` (``form="rl"``; 0 at d = 0)."""
-    if form not in GAO_FORMS:
-        raise ValueError(f"form must be one of {GAO_FORMS}, got {form!r}")
-    d = np.asarray(d, dtype=np.float64)
+    check_choice(form, "form", GAO_FORMS)
+    alpha, beta = check_real(alpha, "alpha", low=-np.inf), check_real(beta, "beta", low=-np.inf)
+    d = check_array(d, "d", allow_empty=True)
     if (d < 0).any():
-        raise ValueError("d = sqrt(KL) must be >= 0")
+        raise ValueError(f"d must be >= 0 (d = sqrt(KL)), got {d.min():g}")
     if form == "bon":
         return d * (alpha - beta * d)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -129,14 +138,12 @@ class GaoFit:
 
 def fit_gao(d: Sequence[float], gain: Sequence[float], form: str) -> GaoFit:
     """Fit ``gain ~ gao_curve(d, alpha, beta, form)``; the model is linear in ``(alpha, beta)``, so this is exact."""
-    if form not in GAO_FORMS:
-        raise ValueError(f"form must be one of {GAO_FORMS}, got {form!r}")
-    d, gain = np.asarray(d, dtype=np.float64), np.asarray(gain, dtype=np.float64)
-    if d.shape != gain.shape or d.ndim != 1:
-        raise ValueError(f"d and gain must be 1-d arrays of one length, got shapes {d.shape} and {gain.shape}")
+    check_choice(form, "form", GAO_FORMS)
+    d = check_array(d, "d", ndim=1)
+    gain = check_array(gain, "gain", shape=d.shape)
     keep = d > 0  # d = 0 carries no information (both forms are 0 there)
-    if keep.sum() < 2 or not (np.isfinite(d).all() and np.isfinite(gain).all()):
-        raise ValueError("fit_gao needs at least two finite points with d > 0")
+    if (d < 0).any() or keep.sum() < 2:
+        raise ValueError(f"d must be >= 0 with at least two finite points > 0 (d = sqrt(KL)), got {d.tolist()}")
     dk = d[keep]
     second = dk ** 2 if form == "bon" else dk * np.log(dk)
     X = np.stack([dk, -second], axis=1)
@@ -156,8 +163,10 @@ def ppo_curve(model: CharLM, env: CharLanguageEnv, evaluator: ToyEvaluator, conf
 
     from tqdm.auto import tqdm
 
-    if isinstance(n_chunks, bool) or int(n_chunks) != n_chunks or n_chunks < 1:
-        raise ValueError(f"n_chunks must be an integer >= 1, got {n_chunks!r}")
+    n_chunks = check_positive_int(n_chunks, "n_chunks")
+    check_instance(config, "config", PPOConfig)
+    check_instance(evaluator, "evaluator", ToyEvaluator)
+    check_trainer_inputs(model, env, ref_model, progress)
     ref = ref_model if ref_model is not None else evaluator.ref
     points = [dict(evaluator.evaluate(model), iterations=0)]
     for k in tqdm(range(int(n_chunks)), disable=not progress, desc="PPO", leave=False):

@@ -21,7 +21,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from rlcore.core.validation import check_unit_interval
+from rlcore.core.validation import (
+    check_array,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_strings,
+    check_unit_interval,
+)
 from rlcore.envs.rewards import TextReward, from_function
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.model import CharLM
@@ -48,9 +58,13 @@ class PreferenceData:
     soft_label: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        for name in ("prompts", "chosen", "rejected"):
+            check_strings(getattr(self, name), name, allow_empty=True)
+        check_instance(self.vocab, "vocab", Vocabulary)
+        check_positive_int(self.max_len, "max_len")
         n = len(self.prompts)
         if n == 0:
-            raise ValueError("PreferenceData needs at least one pair, got an empty preference set")
+            raise ValueError("PreferenceData needs at least one pair, got empty prompts (an empty preference set)")
         if len(self.chosen) != n or len(self.rejected) != n:
             raise ValueError(f"prompts, chosen and rejected must have one entry per pair, got "
                              f"{n}, {len(self.chosen)} and {len(self.rejected)}")
@@ -62,8 +76,8 @@ class PreferenceData:
             if len(p) + max(len(c), len(r)) > self.max_len:
                 raise ValueError(f"pair {i} is longer than max_len={self.max_len}")
         if self.soft_label is not None:
-            s = np.asarray(self.soft_label, dtype=np.float64)
-            if s.shape != (n,) or not np.isfinite(s).all() or (s < 0).any() or (s > 1).any():
+            s = check_array(self.soft_label, "soft_label", shape=(n,))
+            if (s < 0).any() or (s > 1).any():
                 raise ValueError(f"soft_label must hold one probability in [0, 1] per pair ({n}), got shape "
                                  f"{s.shape}")
             object.__setattr__(self, "soft_label", s)
@@ -78,7 +92,9 @@ class PreferenceData:
 
     def subset(self, idx: Sequence[int] | np.ndarray) -> PreferenceData:
         """The pairs ``idx``, in that order."""
-        idx = np.asarray(idx, dtype=np.int64)
+        idx = check_array(idx, "idx", ndim=1, integer=True)
+        if idx.min() < 0 or idx.max() >= len(self):
+            raise ValueError(f"idx must index pairs in [0, {len(self)}), got values in [{idx.min()}, {idx.max()}]")
         pick = lambda xs: tuple(xs[i] for i in idx)  # noqa: E731
         soft = None if self.soft_label is None else self.soft_label[idx]
         return PreferenceData(pick(self.prompts), pick(self.chosen), pick(self.rejected), self.vocab, self.max_len,
@@ -86,8 +102,9 @@ class PreferenceData:
 
     def split(self, held_out: float = 0.2, seed: int = 0) -> tuple[PreferenceData, PreferenceData]:
         """``(train, held_out)``: a seeded random split; both keep at least one pair."""
-        if not 0 < held_out < 1:
+        if not 0 < check_real(held_out, "held_out") < 1:
             raise ValueError(f"held_out must lie in (0, 1), got {held_out}")
+        check_nonnegative_int(seed, "seed")
         if len(self) < 2:
             raise ValueError("split needs at least two pairs")
         order = np.random.default_rng(seed).permutation(len(self))
@@ -95,11 +112,10 @@ class PreferenceData:
         return self.subset(order[k:]), self.subset(order[:k])
 
     def encode(self, side: str, device: torch.device | str | None = None) -> Rollout:
-        """The ``"chosen"`` or ``"rejected"`` completions as a [`Rollout`][rlcore.lm.rollout.Rollout] (to score);
+        """The ``"chosen"`` or ``"rejected"`` completions as a [`Rollout`][rlcore.lm.rollout_batch.Rollout] (to score);
         ``"both"``: the chosen rows ``0 .. n-1`` then the rejected rows ``n .. 2n-1``, so that one forward
         pass scores both sides of a pair."""
-        if side not in ("chosen", "rejected", "both"):
-            raise ValueError(f"side must be 'chosen', 'rejected' or 'both', got {side!r}")
+        check_choice(side, "side", ("chosen", "rejected", "both"))
         prompts = self.prompts + self.prompts if side == "both" else self.prompts
         texts = self.chosen + self.rejected if side == "both" else getattr(self, side)
         return rollout_from_texts(self.vocab, prompts, texts, self.max_len, device=device)
@@ -121,14 +137,17 @@ class Labeller:
     """reward-units the judge adds per extra character (a quirk that leaks into the reward model)"""
 
     def __post_init__(self) -> None:
-        if not np.isfinite(self.temperature) or self.temperature <= 0:
-            raise ValueError(f"Labeller.temperature must be a finite number > 0, got {self.temperature}")
+        check_real(self.temperature, "Labeller.temperature", open_low=True)
         check_unit_interval(self.noise, "Labeller.noise")
-        if not np.isfinite(self.length_bias):
-            raise ValueError(f"Labeller.length_bias must be finite, got {self.length_bias}")
+        check_real(self.length_bias, "Labeller.length_bias", low=-np.inf)
 
     def prob_first(self, r1: np.ndarray, r2: np.ndarray, len1: np.ndarray, len2: np.ndarray) -> np.ndarray:
         """``P(first preferred)`` after noise: ``(1 - noise) sigma(z) + noise (1 - sigma(z))``."""
+        r1 = check_array(r1, "r1")
+        r2, len1, len2 = (check_array(x, name, shape=r1.shape) for name, x in (("r2", r2), ("len1", len1),
+                                                                                ("len2", len2)))
+        if (len1 < 0).any() or (len2 < 0).any():
+            raise ValueError("len1 and len2 must be text lengths >= 0")
         z = (r1 - r2 + self.length_bias * (len1 - len2)) / self.temperature
         p = 1.0 / (1.0 + np.exp(-z))
         return (1 - self.noise) * p + self.noise * (1 - p)
@@ -143,10 +162,12 @@ def simulate_preferences(model: CharLM, prompts: str | Sequence[str], gold: Text
     dropped (so a prompt may get fewer than ``n_pairs``); the soft label of each
     kept pair is the labeller's probability for the completion it chose.
     """
-    labeller = labeller or Labeller()
-    gold = from_function(gold, "gold")
-    if isinstance(n_pairs, bool) or int(n_pairs) != n_pairs or n_pairs < 1:
-        raise ValueError(f"n_pairs must be an integer >= 1, got {n_pairs!r}")
+    labeller = Labeller() if labeller is None else check_instance(labeller, "labeller", Labeller)
+    check_instance(model, "model", CharLM)
+    gold = from_function(check_callable(gold, "gold"), "gold")
+    check_positive_int(n_pairs, "n_pairs")
+    check_positive_int(max_len, "max_len")
+    check_nonnegative_int(seed, "seed")
     g = torch.Generator(device=model.device).manual_seed(seed)
     ro = sample(model, prompts, 2 * int(n_pairs), max_len, temperature, generator=g, max_len=max_len)
     texts, full = ro.texts, ro.full_texts

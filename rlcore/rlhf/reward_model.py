@@ -21,6 +21,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rlcore.core.validation import (
+    check_array,
+    check_flag,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_strings,
+)
 from rlcore.envs.rewards import TextReward
 from rlcore.lm.config import validate_config
 from rlcore.lm.model import CharLM
@@ -42,6 +51,17 @@ def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor, margin:
     ``center_coef * mean((r_c + r_r)^2)`` keeps the scores centred (TRL's
     ``center_rewards_coefficient``); the loss only sees differences otherwise.
     """
+    shape = check_array(check_instance(r_chosen, "r_chosen", torch.Tensor), "r_chosen", ndim=1).shape
+    check_array(check_instance(r_rejected, "r_rejected", torch.Tensor), "r_rejected", shape=shape)
+    if isinstance(margin, torch.Tensor):
+        check_array(margin, "margin", shape=shape)
+    else:
+        check_real(margin, "margin", low=-np.inf)
+    if labels is not None:
+        q = check_array(check_instance(labels, "labels", torch.Tensor), "labels", shape=shape)
+        if (q < 0).any() or (q > 1).any():
+            raise ValueError("labels must be probabilities in [0, 1]")
+    center_coef = check_real(center_coef, "center_coef")
     d = r_chosen - r_rejected - margin
     if labels is None:
         loss = -nn.functional.logsigmoid(d)
@@ -56,9 +76,12 @@ def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor, margin:
 
 def expected_calibration_error(p: np.ndarray, outcome: np.ndarray, n_bins: int = 10) -> float:
     """``ECE = sum_b (n_b / n) |mean(outcome in b) - mean(p in b)|`` over ``n_bins`` equal-width bins of ``p``."""
-    p, outcome = np.asarray(p, dtype=float), np.asarray(outcome, dtype=float)
-    if p.shape != outcome.shape or p.ndim != 1 or len(p) == 0:
-        raise ValueError(f"p and outcome must be 1-D arrays of one shape, got {p.shape} and {outcome.shape}")
+    n_bins = check_positive_int(n_bins, "n_bins")
+    p = check_array(p, "p", ndim=1)
+    outcome = check_array(outcome, "outcome", shape=p.shape)
+    for name, x in (("p", p), ("outcome", outcome)):
+        if (x < 0).any() or (x > 1).any():
+            raise ValueError(f"{name} must hold probabilities in [0, 1], got values in [{x.min():g}, {x.max():g}]")
     bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
     ece = 0.0
     for b in range(n_bins):
@@ -75,20 +98,32 @@ class RewardModel(TextReward):
     """
 
     def __init__(self, net: CharLM, max_len: int, name: str = "reward_model") -> None:
-        if net.value is None:
-            raise ValueError("the reward model needs a CharLM with a value head (its scalar output)")
+        if check_instance(net, "net", CharLM).value is None:
+            raise ValueError("net must be a CharLM with a value head (the reward model's scalar output)")
         self.net = net
-        self.max_len = int(max_len)
-        self.name = name
+        self.max_len = check_positive_int(max_len, "max_len")
+        self.name = check_instance(name, "name", str)
         self.shift, self.scale = 0.0, 1.0
 
     def raw(self, texts: Sequence[str] | Rollout) -> torch.Tensor:
         """Unnormalised scores ``[B]`` with gradients (texts are full texts: prompt + completion)."""
-        ro = texts if isinstance(texts, Rollout) else rollout_from_texts(
-            self.net.vocab, [""] * len(texts), list(texts), self.max_len, device=self.net.device)
+        if isinstance(texts, Rollout):
+            ro = texts
+        else:
+            texts = self._texts(texts, "texts")
+            ro = rollout_from_texts(self.net.vocab, [""] * len(texts), list(texts), self.max_len,
+                                    device=self.net.device)
         _, values = self.net(ro.tokens)
         last = ro.prompt_lengths + ro.lengths
         return values.gather(1, last[:, None]).squeeze(1)
+
+    def _texts(self, texts: Sequence[str], name: str) -> tuple[str, ...]:
+        texts = check_strings(texts, name)
+        for i, t in enumerate(texts):
+            self.net.vocab.check(t, f"{name}[{i}]")
+            if len(t) > self.max_len:
+                raise ValueError(f"{name}[{i}] {t!r} is longer than max_len={self.max_len}")
+        return texts
 
     def score(self, texts: list[str]) -> np.ndarray:
         with torch.no_grad():
@@ -97,7 +132,7 @@ class RewardModel(TextReward):
     def normalize(self, reference_texts: Sequence[str]) -> RewardModel:
         """Set ``shift``, ``scale`` so that scores on ``reference_texts`` have mean 0 and std 1 (in place)."""
         with torch.no_grad():
-            r = self.raw(list(reference_texts)).double()
+            r = self.raw(self._texts(reference_texts, "reference_texts")).double()
         std = float(r.std(unbiased=False))
         self.shift, self.scale = float(r.mean()), 1.0 / std if std > 0 else 1.0
         return self
@@ -155,6 +190,11 @@ def evaluate_pairs(rm: RewardModel, data: PreferenceData, seed: int = 0) -> tupl
     calibration of ``sigmoid(r_c - r_r)`` against the label, with every pair shown
     in a random order so that predictions fall on both sides of 1/2.
     """
+    check_instance(rm, "rm", RewardModel)
+    check_instance(data, "data", PreferenceData)
+    check_nonnegative_int(seed, "seed")
+    if data.vocab != rm.net.vocab:
+        raise ValueError(f"data vocabulary {data.vocab!r} differs from the reward model's {rm.net.vocab!r}")
     with torch.no_grad():
         rc, rr = (rm.raw(data.encode(s, rm.net.device)).double().cpu().numpy() for s in ("chosen", "rejected"))
     d = rc - rr
@@ -173,7 +213,13 @@ def train_reward_model(data: PreferenceData, config: RewardConfig | None = None,
     ``init`` (for example the SFT model) gives the body; it is copied, never
     changed. Without it a fresh [`CharLM`][] of the data's vocabulary is built.
     """
-    cfg = config or RewardConfig()
+    cfg = RewardConfig() if config is None else check_instance(config, "config", RewardConfig)
+    check_instance(data, "data", PreferenceData)
+    check_flag(progress, "progress")
+    if init is not None and check_instance(init, "init", CharLM).value is None:
+        raise ValueError("init must be a CharLM with a value head (the reward model's scalar output)")
+    if held_out is not None and check_instance(held_out, "held_out", PreferenceData).vocab != data.vocab:
+        raise ValueError(f"held_out vocabulary {held_out.vocab!r} differs from the data's {data.vocab!r}")
     net = copy.deepcopy(init) if init is not None else CharLM(data.vocab, seed=cfg.seed)
     if net.vocab != data.vocab:
         raise ValueError(f"init vocabulary {net.vocab!r} differs from the data's {data.vocab!r}")

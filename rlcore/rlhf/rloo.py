@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from rlcore.core.validation import check_array, check_instance, check_positive_int
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.lm.config import SamplingConfig, validate_config
 from rlcore.lm.kl import kl_to_reference
@@ -26,16 +27,19 @@ from rlcore.lm.reinforce import leave_one_out_baseline
 from rlcore.lm.rewards import rollout_rewards
 from rlcore.lm.rollout import score
 from rlcore.lm.training import PGResult, start_training, train_per_batch
-from rlcore.rlhf.config import GROUP_RULES
+from rlcore.rlhf.config import GROUP_RULES, check_trainer_inputs
 
 __all__ = ["rloo_advantages", "RLOOConfig", "rloo"]
 
 
 def rloo_advantages(rewards: torch.Tensor, num_generations: int) -> torch.Tensor:
     """``A_i = R_i - mean_{j != i} R_j`` within consecutive groups of ``num_generations`` (``[B]``)."""
-    if int(num_generations) < 2:
-        raise ValueError(f"num_generations must be >= 2 for a leave-one-out baseline, got {num_generations}")
-    return rewards - leave_one_out_baseline(rewards, int(num_generations))
+    check_array(check_instance(rewards, "rewards", torch.Tensor), "rewards", ndim=1)
+    G = check_positive_int(num_generations, "num_generations")
+    if G < 2 or rewards.shape[0] % G:
+        raise ValueError(f"num_generations must be >= 2 for a leave-one-out baseline and divide the batch of "
+                         f"{rewards.shape[0]}, got {num_generations}")
+    return rewards - leave_one_out_baseline(rewards, G)
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,10 @@ def rloo(model: CharLM, env: CharLanguageEnv, config: RLOOConfig | None = None, 
     ``history`` holds ``reward`` (task), ``kl`` (mean sequence k1 KL), ``rlhf_reward``
     (``reward - beta kl``), ``completion_length`` and ``time``.
     """
-    cfg = config or RLOOConfig()
+    cfg = RLOOConfig() if config is None else config
     if not isinstance(cfg, RLOOConfig):
         raise ValueError(f"config must be an RLOOConfig, got {type(cfg).__name__}")
+    check_trainer_inputs(model, env, ref_model, progress)
     tr = start_training(model, env, cfg, ref_model)
 
     def micro_batch_loss(net, ro):
