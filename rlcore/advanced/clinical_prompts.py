@@ -34,7 +34,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rlcore.core.validation import check_nonnegative_int, check_positive_int, check_real, check_unit_interval
+from rlcore.core.validation import (
+    check_choice,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_unit_interval,
+)
 from rlcore.envs.chronic import CHRONIC_ACTIONS, CHRONIC_SUBGROUPS, COMPLICATIONS, GLUCOSE_BANDS, chronic_disease_model
 from rlcore.envs.rewards import TextReward, from_function
 from rlcore.envs.treatment import TreatmentModel
@@ -64,8 +71,7 @@ _N_LIVE = len(GLUCOSE_BANDS) * _N_COMP
 
 def encode_prompt(subgroup: str, state: int) -> str:
     """``(subgroup, s)`` -> prompt ``code(subgroup) g c >`` with ``s = 3 g + c`` a living state (0..14)."""
-    if subgroup not in SUBGROUP_CODES:
-        raise ValueError(f"subgroup must be one of {tuple(SUBGROUP_CODES)}, got {subgroup!r}")
+    check_choice(subgroup, "subgroup", tuple(SUBGROUP_CODES))
     if isinstance(state, bool) or not isinstance(state, (int, np.integer)) or not 0 <= state < _N_LIVE:
         raise ValueError(f"state must be an integer in [0, {_N_LIVE}) (a living state), got {state!r}")
     g, c = divmod(int(state), _N_COMP)
@@ -135,6 +141,7 @@ class ClinicalTask:
 
     def reward(self, text: str) -> float:
         """Gold reward of one full text (prompt followed by completion)."""
+        check_instance(text, "text", str)
         i, s = self.index(text[:PROMPT_LENGTH])
         a = parse_treatment(text[PROMPT_LENGTH:])
         return self.invalid_reward if a is None else float(self.gold_table[i, s, a])
@@ -154,7 +161,7 @@ def clinical_task(subgroups: tuple[str, ...] = ("adult", "older", "ckd"), *, gam
     [`rlcore.tabular.dp.value_iteration`][] with ``mask``. With the defaults every allowed answer
     (gold in ``[-0.53, 0]``) beats a refusal (``-1``), which beats every contraindicated one (``< -1.9``).
     """
-    names = tuple(subgroups) if not isinstance(subgroups, str) else (subgroups,)
+    names = (subgroups,) if isinstance(subgroups, str) else tuple(subgroups) if hasattr(subgroups, "__iter__") else ()
     if not names or len(set(names)) != len(names) or any(g not in CHRONIC_SUBGROUPS for g in names):
         raise ValueError(f"subgroups must be distinct names from {tuple(CHRONIC_SUBGROUPS)}, got {subgroups!r}")
     check_unit_interval(gamma, "gamma")
@@ -183,6 +190,7 @@ def clinician_policy(task: ClinicalTask, p_best: float = 0.6) -> np.ndarray:
     contraindicated (metformin for ckd, intensive insulin for older patients) the clinician's most
     frequent answer is a violation.
     """
+    check_instance(task, "task", ClinicalTask)
     p_best = check_unit_interval(p_best, "p_best")
     A = len(CHRONIC_ACTIONS)
     pi = np.full(task.mask.shape, (1.0 - p_best) / A)
@@ -200,6 +208,7 @@ def clinician_corpus(task: ClinicalTask, lines_per_prompt: int = 20, p_best: flo
     (its last letter dropped or one letter of the vocabulary appended, even odds), so the corpus
     also holds invalid answers, as real records hold unreadable entries.
     """
+    check_instance(task, "task", ClinicalTask)
     n = check_positive_int(lines_per_prompt, "lines_per_prompt")
     p_typo = check_unit_interval(p_typo, "p_typo")
     rng = np.random.default_rng(check_nonnegative_int(seed, "seed"))

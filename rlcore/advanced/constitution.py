@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rlcore.core.validation import check_positive_int
+from rlcore.core.validation import check_flag, check_instance, check_positive_int
 
 __all__ = ["TOY_CHARS", "TOY_MAX_LEN", "Principle", "Constitution", "no_repeats", "ends_with",
            "vowel_in_every_word", "toy_constitution"]
@@ -58,6 +58,7 @@ class Principle:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Principle.name must be a non-empty string, got {self.name!r}")
+        check_instance(self.statement, "Principle.statement", str)
         for arg in ("check", "fix"):
             if not callable(getattr(self, arg)):
                 raise TypeError(f"Principle.{arg} must be callable, got {getattr(self, arg)!r}")
@@ -76,7 +77,7 @@ class Constitution:
     principles: tuple[Principle, ...]
 
     def __post_init__(self) -> None:
-        ps = tuple(self.principles)
+        ps = tuple(_as_texts(self.principles, "principles"))
         if not ps or not all(isinstance(p, Principle) for p in ps):
             raise ValueError(f"principles must be a non-empty sequence of Principle, got {self.principles!r}")
         names = [p.name for p in ps]
@@ -93,7 +94,7 @@ class Constitution:
 
     def subset(self, names: Sequence[str]) -> Constitution:
         """The principles called ``names``, in this constitution's order (a judge that checks only some)."""
-        picked = list(names) if not isinstance(names, str) else None
+        picked = None if isinstance(names, str) else _as_texts(names, "names")
         if not picked or any(n not in self.names for n in picked):
             raise ValueError(f"names must be a non-empty list of principle names among {self.names}, got {names!r}")
         return Constitution(tuple(p for p in self.principles if p.name in set(picked)))
@@ -112,6 +113,7 @@ class Constitution:
 
     def violation_rate(self, texts: Sequence[str], per_principle: bool = False) -> float | np.ndarray:
         """Share of ``texts`` breaking at least one principle (``per_principle``: each principle's share ``[K]``)."""
+        check_flag(per_principle, "per_principle")
         v = self.violations(texts)
         if len(v) == 0:
             raise ValueError("texts must hold at least one text to take a rate over, got none")
@@ -148,9 +150,9 @@ class Constitution:
         return f"Constitution({len(self)} principles: {', '.join(self.names)})"
 
 
-def _as_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError(f"texts must be a sequence of str (a list), got the single str {texts!r}")
+def _as_texts(texts: Sequence[str], name: str = "texts") -> list:
+    if isinstance(texts, (str, bytes)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"{name} must be a sequence (a list), got {type(texts).__name__}: {texts!r}")
     return list(texts)
 
 

@@ -52,7 +52,7 @@ import numpy as np
 from scipy.special import wrightomega
 
 from rlcore.core.policies import check_mask
-from rlcore.core.validation import check_flag, check_positive_int, check_real, check_unit_interval
+from rlcore.core.validation import check_array, check_flag, check_positive_int, check_real, check_unit_interval
 from rlcore.health.logs import LoggedData
 from rlcore.health.offline import OfflineResult, default_q_min
 from rlcore.health.ope import _EmpiricalModel
@@ -124,15 +124,17 @@ def cql_update(Y: Any, counts: Any, *, alpha_cql: float, q_min: float, mask: Any
     ``Z`` (``[S]``, the log-partition of the returned ``Q`` over allowed actions) is returned so
     that the next call can start from it.
     """
-    N = np.asarray(counts, dtype=float)
-    if N.ndim != 2 or not np.isfinite(N).all() or (N < 0).any():
+    N = check_array(counts, "counts", ndim=2)
+    if (N < 0).any():
         raise ValueError(f"counts must be an [S, A] array of finite numbers >= 0, got shape {N.shape}")
     S, A = N.shape
-    Y = np.asarray(Y, dtype=float)
+    Y = check_array(Y, "Y", finite=False)
     if Y.shape != (S, A):
         raise ValueError(f"Y must have the shape of counts {(S, A)}, got {Y.shape}")
     alpha = check_real(alpha_cql, "alpha_cql")
     q_min = check_real(q_min, "q_min", low=-np.inf)
+    check_flag(push_up, "push_up")
+    Z0 = None if Z0 is None else check_array(Z0, "Z0", shape=(S,), finite=False)
     mask = np.ones((S, A), dtype=bool) if mask is None else check_mask(mask, S, A)
     N = np.where(mask, N, 0.0)
     seen = N > 0
@@ -147,7 +149,7 @@ def cql_update(Y: Any, counts: Any, *, alpha_cql: float, q_min: float, mask: Any
         # without the push-up term the stationarity condition is the same with y_a - alpha for y_a
         targets = Y[rows] if push_up else Y[rows] - alpha
         Qr, Zr = _solve_states(targets, N[rows], n_s[rows], mask[rows], alpha, q_min,
-                               None if Z0 is None else np.asarray(Z0, dtype=float)[rows])
+                               None if Z0 is None else Z0[rows])
         Q[rows], Z[rows] = Qr, Zr
     finite = mask.any(axis=1)
     top = np.where(mask, Q, -np.inf).max(axis=1)
@@ -225,6 +227,7 @@ def cql(data: LoggedData, *, alpha_cql: float, gamma: float | None = None, mask:
     tol = check_real(tol, "tol", open_low=True)
     max_iterations = check_positive_int(max_iterations, "max_iterations")
     check_flag(progress, "progress")
+    check_flag(push_up, "push_up")
     mask = np.ones((S, A), dtype=bool) if mask is None else check_mask(mask, S, A)
     q_min = default_q_min(data, g) if q_min is None else check_real(q_min, "q_min", low=-np.inf)
     model = _EmpiricalModel(replace(data, gamma=g))

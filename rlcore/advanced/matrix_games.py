@@ -39,6 +39,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from rlcore.core.validation import (
+    check_array,
     check_flag,
     check_nonnegative_int,
     check_positive_int,
@@ -53,8 +54,8 @@ _GRADIENTS = ("sampled", "exact")
 
 
 def _check_game(A: Any, B: Any) -> tuple[np.ndarray, np.ndarray]:
-    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
-    if A.ndim != 2 or A.shape != B.shape or min(A.shape) < 1 or not (np.isfinite(A).all() and np.isfinite(B).all()):
+    A, B = check_array(A, "A", ndim=2), check_array(B, "B", ndim=2)
+    if A.shape != B.shape:
         raise ValueError(f"A and B must be finite payoff tables of one shape [n, m], got shapes {A.shape} and "
                          f"{B.shape}")
     return A, B
@@ -72,8 +73,8 @@ def demand_game(demands: Any = (1.0, 3.0), surplus: float = 4.0) -> tuple[np.nda
     ``A[i, j] = d_i [d_i + d_j <= S]`` and ``B[i, j] = d_j [d_i + d_j <= S]``: a deal when the asks fit,
     nothing for either side otherwise (the module docstring gives the default table).
     """
-    d = np.asarray(demands, dtype=float)
-    if d.ndim != 1 or d.size < 2 or not np.isfinite(d).all() or (d < 0).any():
+    d = check_array(demands, "demands", ndim=1)
+    if d.size < 2 or (d < 0).any():
         raise ValueError(f"demands must be at least two finite numbers >= 0, got {demands!r}")
     S = check_real(surplus, "surplus", open_low=True)
     deal = d[:, None] + d[None, :] <= S
@@ -107,7 +108,7 @@ def nash_2x2(A: Any, B: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     A, B = _check_game(A, B)
     if A.shape != (2, 2):
-        raise ValueError(f"nash_2x2 needs a 2x2 game, got payoff tables of shape {A.shape}")
+        raise ValueError(f"A, B: nash_2x2 needs a 2x2 game, got payoff tables of shape {A.shape}")
     da, db = A[0, 0] - A[0, 1] - A[1, 0] + A[1, 1], B[0, 0] - B[0, 1] - B[1, 0] + B[1, 1]
     y0 = (A[1, 1] - A[0, 1]) / da if da != 0 else np.nan
     x0 = (B[1, 1] - B[1, 0]) / db if db != 0 else np.nan
@@ -189,9 +190,9 @@ def independent_pg(A: Any, B: Any, *, n_steps: int = 4000, lr: float = 0.05, see
     n, m = A.shape
     theta, phi = np.zeros(n), np.zeros(m)
     if init_logits is not None:
-        theta, phi = (np.array(v, dtype=float) for v in init_logits)
-        if theta.shape != (n,) or phi.shape != (m,) or not (np.isfinite(theta).all() and np.isfinite(phi).all()):
-            raise ValueError(f"init_logits must be finite logits of shapes ({n},) and ({m},), got {init_logits!r}")
+        if not isinstance(init_logits, (tuple, list)) or len(init_logits) != 2:
+            raise ValueError(f"init_logits must be a pair (theta, phi) of logits, got {init_logits!r}")
+        theta, phi = (check_array(v, "init_logits", shape=(k,)) for v, k in zip(init_logits, (n, m)))
     rng = np.random.default_rng(seed)
     xs, ys = np.zeros((n_steps + 1, n)), np.zeros((n_steps + 1, m))
     actions = np.full((n_steps, 2), -1, dtype=int)
@@ -225,9 +226,8 @@ def action_values(A: Any, y: Any) -> np.ndarray:
     A stationary environment would give constant columns; their spread over ``t`` is the non-stationarity
     an independent learner faces.
     """
-    A = np.asarray(A, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if A.ndim != 2 or y.shape[-1:] != A.shape[1:] or y.ndim not in (1, 2):
+    A, y = check_array(A, "A", ndim=2), check_array(y, "y")
+    if y.shape[-1:] != A.shape[1:] or y.ndim not in (1, 2):
         raise ValueError(f"y must be [T, {A.shape[-1]}] policies for a table of shape {A.shape}, got shape {y.shape}")
     return y @ A.T
 
@@ -240,8 +240,8 @@ def best_response_switches(A: Any, y: Any) -> int:
 
 def distance_to_nash(x: Any, y: Any, x_star: Any, y_star: Any) -> np.ndarray:
     """``d_t = sqrt(||x_t - x*||^2 + ||y_t - y*||^2)`` for every row of ``x [T, n]`` and ``y [T, m]``."""
-    x, y = np.atleast_2d(np.asarray(x, dtype=float)), np.atleast_2d(np.asarray(y, dtype=float))
-    xs, ys = np.asarray(x_star, dtype=float), np.asarray(y_star, dtype=float)
+    x, y = np.atleast_2d(check_array(x, "x")), np.atleast_2d(check_array(y, "y"))
+    xs, ys = check_array(x_star, "x_star"), check_array(y_star, "y_star")
     if x.shape[1:] != xs.shape or y.shape[1:] != ys.shape or len(x) != len(y):
         raise ValueError(f"x, y must be [T, n], [T, m] matching x_star {xs.shape} and y_star {ys.shape}, got "
                          f"{x.shape} and {y.shape}")

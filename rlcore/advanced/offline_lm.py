@@ -4,7 +4,8 @@ Book: *Advanced techniques*, "Offline RL and language model alignment" ("A tour 
 "Direct preference optimisation").
 
 A reference ``pi_ref`` is sampled once, ``n`` completions per prompt, each text scored by a reward (plus,
-optionally, Gaussian noise: a noisy proxy). That log ``D = {(x_i, y_i, r_i)}`` is all the offline methods see:
+optionally, Gaussian noise: a noisy proxy). That log ``D = {(x_i, y_i, r_i)}`` (a [`TextLog`][], drawn by
+[`collect_log`][]; both live in [`rlcore.advanced.offline_lm_data`][]) is all the offline methods see:
 
 * filtered behaviour cloning keeps the top ``q``-fraction of ``D`` by ``r`` (per prompt by default) and
   maximises the completion likelihood ``sum_{i kept} log pi(y_i|x_i)``;
@@ -28,14 +29,22 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from rlcore.core.validation import check_flag, check_nonnegative_int, check_positive_int, check_real
+from rlcore.advanced.offline_lm_data import TextLog, collect_log  # noqa: F401 (re-exported)
+from rlcore.core.validation import (
+    check_callable,
+    check_flag,
+    check_index_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+)
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import TextReward, from_function
-from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.config import PPOConfig
 from rlcore.lm.model import CharLM
 from rlcore.lm.ppo import ppo
-from rlcore.lm.rollout import rollout_from_texts, sample, sequence_logprob
+from rlcore.lm.rollout import rollout_from_texts, sequence_logprob
 from rlcore.lm.training import optimizer_step
 from rlcore.rlhf.dpo import DPOConfig, dpo
 from rlcore.rlhf.overoptimisation import ToyEvaluator
@@ -46,54 +55,10 @@ __all__ = ["TextLog", "collect_log", "top_fraction_indices", "awr_weights", "wei
            "evaluate_method", "compare_offline"]
 
 
-@dataclass(frozen=True)
-class TextLog:
-    """A fixed log: entry ``i`` is prompt ``prompts[i]``, completion ``completions[i]``, reward ``rewards[i]``."""
-
-    prompts: tuple[str, ...]
-    completions: tuple[str, ...]
-    rewards: np.ndarray = field(repr=False)
-    vocab: Vocabulary
-    max_len: int
-
-    def __post_init__(self) -> None:
-        n, r = len(self.prompts), np.asarray(self.rewards, dtype=np.float64)
-        if n == 0:
-            raise ValueError("log prompts must hold at least one entry, got an empty log")
-        if len(self.completions) != n or r.shape != (n,) or not np.isfinite(r).all():
-            raise ValueError(f"completions and rewards must have one entry (rewards finite) per prompt ({n}), got "
-                             f"{len(self.completions)} completions and rewards of shape {r.shape}")
-        check_positive_int(self.max_len, "max_len")
-        for i, (p, c) in enumerate(zip(self.prompts, self.completions)):
-            self.vocab.check(p + c, f"entry {i}")
-            if len(p) + len(c) > self.max_len:
-                raise ValueError(f"entry {i} ({p!r} + {c!r}) is longer than max_len={self.max_len}")
-        for name, v in (("prompts", tuple(self.prompts)), ("completions", tuple(self.completions)), ("rewards", r)):
-            object.__setattr__(self, name, v)
-
-    def __len__(self) -> int:
-        return len(self.prompts)
-
-    @property
-    def prompt_set(self) -> tuple[str, ...]:
-        """The distinct prompts, in order of first appearance."""
-        return tuple(dict.fromkeys(self.prompts))
-
-    def __repr__(self) -> str:
-        return f"TextLog({len(self)} entries, {len(self.prompt_set)} prompts, mean reward {self.rewards.mean():.3f})"
-
-
-def collect_log(ref: CharLM, prompts: str | Sequence[str], reward: TextReward, n_per_prompt: int, max_len: int,
-                *, noise: float = 0.0, seed: int = 0) -> TextLog:
-    """Sample ``n_per_prompt`` completions of each prompt from ``ref`` once; ``r_i = reward(x_i y_i) + noise eps_i``,
-    ``eps_i ~ N(0, 1)`` i.i.d.; ``seed`` seeds both the sampling (a ``torch.Generator``) and the noise (numpy)."""
-    n, noise = check_positive_int(n_per_prompt, "n_per_prompt"), check_real(noise, "noise")
-    g = torch.Generator(device=ref.device).manual_seed(check_nonnegative_int(seed, "seed"))
-    ro = sample(ref, prompts, n, max_len, generator=g, max_len=max_len)
-    r = np.asarray(from_function(reward, "reward")(ro.full_texts), dtype=np.float64)
-    if noise > 0:
-        r = r + noise * np.random.default_rng(seed).standard_normal(len(r))
-    return TextLog(ro.prompts, tuple(ro.texts), r, ref.vocab, int(max_len))
+def _check(**args) -> None:
+    """``TypeError`` unless each argument given is of its kind: ``ref``/``model`` a CharLM, ``log`` a TextLog."""
+    for name, v in args.items():
+        check_instance(v, name, TextLog if name == "log" else CharLM)
 
 
 def _groups(log: TextLog) -> list[np.ndarray]:  # the entries of each prompt of log.prompt_set, in log order
@@ -107,6 +72,7 @@ def top_fraction_indices(log: TextLog, top_fraction: float, per_prompt: bool = T
     to each prompt's ``n_x`` entries separately, keeping ``ceil(q n_x)`` of them; otherwise to the whole log.
     Ties at the cut go to the earlier entries of the log (a stable sort on ``-r``).
     """
+    _check(log=log)
     real = isinstance(top_fraction, (int, float, np.integer, np.floating)) and not isinstance(top_fraction, bool)
     q = float(top_fraction) if real else -1.0
     if not 0 < q <= 1:
@@ -123,6 +89,7 @@ def awr_weights(log: TextLog, temperature: float = 0.2, max_weight: float | None
     ``r_i - b(x_i)`` is the logged advantage; ``max_weight`` (``None``: no clipping) caps the few entries with
     a large advantage, which would otherwise dominate the loss when ``T`` is small (Peng et al. use 20).
     """
+    _check(log=log)
     T = check_real(temperature, "temperature", open_low=True)
     cap = check_real(max_weight, "max_weight", open_low=True, none=True)
     adv = log.rewards.copy()
@@ -143,8 +110,9 @@ def weighted_nll(model: CharLM, log: TextLog, weights: np.ndarray, idx: np.ndarr
 
     ``log pi(y|x)`` is the completion's log-probability (``EOS`` included, the prompt conditioned on, not scored).
     """
+    _check(model=model, log=log)
     w = _check_weights(log, weights)
-    idx = np.arange(len(log)) if idx is None else np.asarray(idx, dtype=np.int64)
+    idx = np.arange(len(log)) if idx is None else check_index_array(idx, "idx", len(log), shape=(None,))
     ro = rollout_from_texts(log.vocab, [log.prompts[i] for i in idx], [log.completions[i] for i in idx],
                             log.max_len, device=model.device)
     wt = torch.as_tensor(w[idx], dtype=model.dtype, device=model.device)
@@ -157,6 +125,7 @@ def fit_weighted(model: CharLM, log: TextLog, weights: np.ndarray, *, epochs: in
 
     Returns the loss of every step; gradients are clipped to norm 1; ``seed`` seeds the shuffling.
     """
+    _check(model=model, log=log)
     w, epochs, batch_size = _check_weights(log, weights), check_positive_int(epochs, "epochs"), \
         check_positive_int(batch_size, "batch_size")
     check_real(learning_rate, "learning_rate", open_low=True)
@@ -182,6 +151,7 @@ def log_preference_pairs(log: TextLog, max_pairs_per_prompt: int | None = None, 
     A prompt with ``n_x`` entries gives at most ``n_x (n_x - 1) / 2`` pairs (a pair recurs as often as the log's
     duplicates make it); ``max_pairs_per_prompt`` keeps a seeded random subset of that many per prompt, in order.
     """
+    _check(log=log)
     cap = check_positive_int(max_pairs_per_prompt, "max_pairs_per_prompt", none=True)
     rng = np.random.default_rng(check_nonnegative_int(seed, "seed"))
     out: list[tuple[str, str, str]] = []
@@ -201,6 +171,7 @@ def log_preference_pairs(log: TextLog, max_pairs_per_prompt: int | None = None, 
 def filtered_bc(ref: CharLM, log: TextLog, top_fraction: float = 0.25, per_prompt: bool = True, *, epochs: int = 30,
                 learning_rate: float = 3e-3, batch_size: int = 64, seed: int = 0) -> CharLM:
     """A copy of ``ref`` trained on ``-(1/|K|) sum_{i in K} log pi(y_i|x_i)``, ``K`` = [`top_fraction_indices`][]."""
+    _check(ref=ref, log=log)
     w = np.isin(np.arange(len(log)), top_fraction_indices(log, top_fraction, per_prompt)).astype(np.float64)
     model = copy.deepcopy(ref)
     fit_weighted(model, log, w, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed)
@@ -210,6 +181,7 @@ def filtered_bc(ref: CharLM, log: TextLog, top_fraction: float = 0.25, per_promp
 def awr(ref: CharLM, log: TextLog, temperature: float = 0.2, max_weight: float | None = 20.0, *, epochs: int = 30,
         learning_rate: float = 3e-3, batch_size: int = 64, seed: int = 0) -> CharLM:
     """A copy of ``ref`` trained on ``-(1/n) sum_i w_i log pi(y_i|x_i)`` with the [`awr_weights`][] of the log."""
+    _check(ref=ref, log=log)
     model = copy.deepcopy(ref)
     fit_weighted(model, log, awr_weights(log, temperature, max_weight), epochs=epochs, learning_rate=learning_rate,
                  batch_size=batch_size, seed=seed)
@@ -223,6 +195,7 @@ def offline_dpo(ref: CharLM, log: TextLog, beta: float = 0.5, max_pairs_per_prom
 
     ``ref`` is the DPO reference, so the implicit KL anchor is to the policy that wrote the log.
     """
+    _check(ref=ref, log=log)
     data = log_preference_pairs(log, max_pairs_per_prompt, seed)
     model = copy.deepcopy(ref)
     dpo(model, data, DPOConfig(beta=beta, num_train_epochs=epochs, learning_rate=learning_rate,
@@ -240,7 +213,8 @@ def online_ppo(ref: CharLM, reward: TextReward, prompts: Sequence[str], max_len:
 
     The config's seed is replaced by ``seed``; ``config`` defaults to [`DEFAULT_PPO`][].
     """
-    cfg = config or DEFAULT_PPO
+    _check(ref=ref), check_callable(reward, "reward")
+    cfg = DEFAULT_PPO if config is None else check_instance(config, "config", PPOConfig)
     env = CharLanguageEnv(ref.vocab, max_len, delayed_reward=from_function(reward, "reward"), prompts=tuple(prompts))
     model = copy.deepcopy(ref)
     ppo(model, env, replace(cfg, seed=check_nonnegative_int(seed, "seed")), ref_model=ref)
@@ -267,10 +241,17 @@ class OfflineLMResult:
 def evaluate_method(method: str, model: CharLM, evaluator: ToyEvaluator, log_size: int, fresh_samples: int = 0,
                     gold: str = "gold") -> OfflineLMResult:
     """Exact gold reward and KL of ``model`` by ``evaluator`` (whose reward ``gold`` is the judge)."""
-    if gold not in evaluator.scores:
-        raise ValueError(f"gold must name one of the evaluator's rewards {sorted(evaluator.scores)}, got {gold!r}")
+    check_instance(method, "method", str), _check(model=model)
+    _check_gold(check_instance(evaluator, "evaluator", ToyEvaluator), gold)
+    log_size, fresh_samples = check_nonnegative_int(log_size, "log_size"), check_nonnegative_int(fresh_samples,
+                                                                                                "fresh_samples")
     stats = evaluator.evaluate(model)
-    return OfflineLMResult(method, stats[gold], stats["kl"], int(log_size), int(fresh_samples), model)
+    return OfflineLMResult(method, stats[gold], stats["kl"], log_size, fresh_samples, model)
+
+
+def _check_gold(evaluator: ToyEvaluator, gold: str) -> None:
+    if not isinstance(gold, str) or gold not in evaluator.scores:
+        raise ValueError(f"gold must name one of the evaluator's rewards {sorted(evaluator.scores)}, got {gold!r}")
 
 
 def compare_offline(ref: CharLM, log: TextLog, reward: TextReward, evaluator: ToyEvaluator, *,
@@ -279,7 +260,13 @@ def compare_offline(ref: CharLM, log: TextLog, reward: TextReward, evaluator: To
                     gold: str = "gold") -> dict[str, OfflineLMResult]:
     """``reference``, ``filtered_bc``, ``awr``, ``offline_dpo`` (all from ``log``) and ``online_ppo`` (on
     ``reward``, the log's reward without its noise), each evaluated exactly; every method uses ``seed``.
-    ``evaluator`` must be built on ``ref`` (the KL is to its reference), the log's prompts and ``max_len``."""
+    ``evaluator`` must be built on ``ref`` (the KL is to its reference), the log's prompts and ``max_len``.
+    Every argument is checked before the first model trains."""
+    _check(ref=ref, log=log), check_callable(reward, "reward"), check_instance(evaluator, "evaluator", ToyEvaluator)
+    top_fraction_indices(log, top_fraction), awr_weights(log, temperature, max_weight)
+    check_real(beta, "beta", 0, True), check_nonnegative_int(seed, "seed"), _check_gold(evaluator, gold)
+    if ppo_config is not None:
+        check_instance(ppo_config, "ppo_config", PPOConfig)
     if evaluator.ref is not ref or evaluator.max_len != log.max_len or set(evaluator.prompts) != set(log.prompt_set):
         raise ValueError(f"evaluator must be built on ref, the log's prompts {log.prompt_set} and max_len="
                          f"{log.max_len}, got prompts {evaluator.prompts} and max_len={evaluator.max_len}")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rlcore.core.mdp import TabularMDP
-from rlcore.core.validation import check_positive_int, check_real
+from rlcore.core.validation import check_array, check_flags, check_instance, check_positive_int, check_real
 from rlcore.envs.rooms import FourRooms
 from rlcore.tabular.common import _warn, as_policy_table
 
@@ -55,11 +55,15 @@ class Option:
     """``[S]`` float in ``[0, 1]``, ``zeta_o(s)``: the chance it stops on arriving in ``s``"""
 
     def __post_init__(self) -> None:
+        check_instance(self.name, "Option name", str)
         shapes = {a: np.shape(getattr(self, a)) for a in ("initiation", "policy", "termination")}
         if len(set(shapes.values())) != 1 or len(shapes["policy"]) != 1:
             raise ValueError(f"Option {self.name!r}: initiation, policy and termination must be [S] arrays of one "
                              f"length, got shapes {shapes}")
-        zeta = np.asarray(self.termination, dtype=float)
+        check_flags(self.initiation, f"Option {self.name!r}: initiation")
+        if (check_array(self.policy, f"Option {self.name!r}: policy", integer=True) < 0).any():
+            raise ValueError(f"Option {self.name!r}: policy must hold action indices >= 0")
+        zeta = check_array(self.termination, f"Option {self.name!r}: termination")
         if not np.all((zeta >= 0) & (zeta <= 1)):
             raise ValueError(f"Option {self.name!r}: termination must lie in [0, 1]")
 
@@ -71,6 +75,7 @@ class Option:
 
 def primitive_options(mdp: TabularMDP) -> list[Option]:
     """One option per action: it may start in any non-terminal state and stops after one step."""
+    check_instance(mdp, "mdp", TabularMDP)
     S = mdp.n_states
     names = mdp.action_names or tuple(str(a) for a in range(mdp.n_actions))
     return [Option(str(names[a]), ~mdp.terminal, np.full(S, a), np.ones(S)) for a in range(mdp.n_actions)]
@@ -125,11 +130,15 @@ def option_model(mdp: TabularMDP, option: Option) -> tuple[np.ndarray, np.ndarra
     Rows for states outside ``I_o`` are computed as if the option were started there; planners
     read only the rows of ``I_o``. Needs ``gamma < 1`` (so that ``I - M C`` is invertible).
     """
+    check_instance(mdp, "mdp", TabularMDP)
     if not isinstance(option, Option):
         raise TypeError(f"option must be an Option, got {type(option).__name__}")
     S = mdp.n_states
-    if option.policy.shape != (S,):
-        raise ValueError(f"option {option.name!r} is for {option.policy.shape[0]} states, the MDP has {S}")
+    if np.shape(option.policy) != (S,):
+        raise ValueError(f"option {option.name!r} is for {np.shape(option.policy)[0]} states, the MDP has {S}")
+    if np.max(option.policy) >= mdp.n_actions:
+        raise ValueError(f"option {option.name!r}: policy actions must lie in [0, {mdp.n_actions}), got "
+                         f"{np.max(option.policy)}")
     if mdp.gamma >= 1:
         raise ValueError(f"option models need gamma < 1, got gamma={mdp.gamma}")
     table = as_policy_table(mdp, np.asarray(option.policy, dtype=np.int64))
@@ -151,6 +160,14 @@ class OptionModels:
     P: np.ndarray = field(repr=False)
     available: np.ndarray = field(repr=False)
 
+    def __post_init__(self) -> None:
+        opts = check_instance(self.options, "options", (tuple, list))
+        if not opts or not all(isinstance(o, Option) for o in opts):
+            raise ValueError(f"options must be a non-empty sequence of Option, got {self.options!r}")
+        S = check_flags(self.available, "available", shape=(len(opts), None)).shape[1]
+        check_array(self.R, "R", shape=(len(opts), S))
+        check_array(self.P, "P", shape=(len(opts), S, S))
+
     def __repr__(self) -> str:
         n_prim = sum(o.is_primitive for o in self.options)
         return f"OptionModels({len(self.options)} options ({n_prim} primitive), {self.R.shape[1]} states)"
@@ -158,9 +175,15 @@ class OptionModels:
 
 def option_models(mdp: TabularMDP, options: Sequence[Option]) -> OptionModels:
     """[`option_model`][] of every option, stacked into an [`OptionModels`][]."""
-    options = tuple(options)
+    check_instance(mdp, "mdp", TabularMDP)
+    options = tuple(check_instance(options, "options", (list, tuple), "a list of Option"))
     if not options:
         raise ValueError("options must hold at least one Option, got none")
+    for i, o in enumerate(options):
+        check_instance(o, f"options[{i}]", Option)
+        if np.shape(o.policy) != (mdp.n_states,):
+            raise ValueError(f"options[{i}] ({o.name!r}) is for {np.shape(o.policy)[0]} states, the MDP has "
+                             f"{mdp.n_states}")
     pairs = [option_model(mdp, o) for o in options]
     available = np.stack([np.asarray(o.initiation, dtype=bool) & ~mdp.terminal for o in options])
     return OptionModels(options, np.stack([R for R, _ in pairs]), np.stack([P for _, P in pairs]), available)

@@ -7,6 +7,7 @@ The task: the prompt is a topic ``t`` (a digit); the completion ``y`` has exactl
 once, after the last one, ``R(t, y) = [y == pattern(c*(t), L)]``, ``pattern(c, L)_i = letters[(j + i (j + 1)) mod n]``
 for ``c = letters[j]``: a walk through the ``n`` letters whose start (the plan) fixes its stride, so the first
 character decides every later one; ``c*(t)`` is the topic's secret plan and one 0/1 at the end all either learner sees.
+The task is a [`PlanWriteTask`][] (defined, with [`plan_pattern`][], in [`rlcore.advanced.plan_write_data`][]).
 
 The manager ``pi_H(c | t) = softmax(theta_t)_c`` takes one decision per episode, learnt by REINFORCE with the
 leave-one-out baseline of its topic's group: ``grad J_H = E[grad log pi_H(c | t) (R - b)]``,
@@ -22,17 +23,28 @@ every pattern, noisily, and knows no topic's plan. Success is exact: ``P(R = 1 |
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from rlcore.advanced.plan_write_data import (  # noqa: F401 (re-exported)
+    PlanWriteTask,
+    plan_pattern,
+    plan_write_task,
+)
 from rlcore.core.returns import discounted_returns
-from rlcore.core.validation import check_flag, check_nonnegative_int, check_positive_int, check_unit_interval
+from rlcore.core.validation import (
+    check_flag,
+    check_index_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_tensor,
+    check_unit_interval,
+)
 from rlcore.envs.language import CharLanguageEnv
-from rlcore.envs.rewards import from_function
 from rlcore.lm.config import RULES, ReinforceConfig, _choice, _flag, _real, validate_config
 from rlcore.lm.losses import reinforce_loss
 from rlcore.lm.model import CharLM
@@ -46,79 +58,10 @@ __all__ = ["plan_pattern", "PlanWriteTask", "plan_write_task", "skill_lines", "s
            "plan_pg_loss", "exact_success", "PlanWriteConfig", "PlanWriteResult", "train_plan_write"]
 
 
-def plan_pattern(plan: str, length: int, letters: str = "abcd") -> str:
-    """``pattern(c, L)``: start at ``c = letters[j]`` and step ``j + 1`` places through ``letters``, cyclically."""
-    if not isinstance(letters, str) or not letters or len(set(letters)) != len(letters):
-        raise ValueError(f"letters must be a non-empty string of distinct characters, got {letters!r}")
-    if not isinstance(plan, str) or len(plan) != 1 or plan not in letters:
-        raise ValueError(f"plan must be one of the letters {letters!r}, got {plan!r}")
-    n = check_positive_int(length, "length")
-    j = letters.index(plan)
-    return "".join(letters[(j + i * (j + 1)) % len(letters)] for i in range(n))
-
-
-@dataclass(frozen=True)
-class PlanWriteTask:
-    """Topics, their plans and targets, and the two language MDPs (flat and worker)."""
-
-    topics: tuple[str, ...]  # the prompts, one digit each
-    letters: str  # the characters a text is written in; each is also a plan
-    plan_of: tuple[str, ...]  # ``plan_of[i]`` = the plan letter ``c*`` of ``topics[i]``
-    length: int  # ``L``, the completion's required length
-
-    @cached_property
-    def env(self) -> CharLanguageEnv:
-        """The flat MDP: prompt = topic, ``max_len = 1 + L`` (the text ends at the limit), delayed reward ``R``."""
-        return CharLanguageEnv(self.letters + "".join(self.topics), 1 + self.length,
-                               delayed_reward=from_function(self.task_reward, "plan_write"), prompts=self.topics)
-
-    def worker_env(self, reward: str = "goal") -> CharLanguageEnv:
-        """The worker's MDP: prompt = topic + plan (every pair), delayed reward [`goal_reward`][] or ``R``."""
-        if reward not in ("goal", "task"):
-            raise ValueError(f"reward must be 'goal' or 'task', got {reward!r}")
-        fn = self.goal_reward if reward == "goal" else self.task_reward
-        return CharLanguageEnv(self.env.vocab, self.env.max_len, delayed_reward=from_function(fn, reward),
-                               prompts=[t + c for t in self.topics for c in self.letters])
-
-    @property
-    def targets(self) -> tuple[str, ...]:
-        """``y*(t)``, the one completion of each topic that earns ``R = 1``."""
-        return tuple(plan_pattern(c, self.length, self.letters) for c in self.plan_of)
-
-    def task_reward(self, text: str) -> float:
-        """``R``: 1.0 when ``text`` = topic + that topic's target, else 0.0."""
-        topic, completion = text[:1], text[1:]
-        return float(topic in self.topics and completion == self.targets[self.topics.index(topic)])
-
-    def goal_reward(self, text: str) -> float:
-        """1.0 when ``text`` = topic + ``pattern(c, L)`` for the letter ``c`` it starts with, whatever the topic."""
-        y = text[1:]
-        return float(len(y) == self.length and y[:1] in self.letters
-                     and y == plan_pattern(y[0], self.length, self.letters))
-
-    def __repr__(self) -> str:
-        pairs = ", ".join(f"{t}->{y}" for t, y in zip(self.topics, self.targets))
-        return f"PlanWriteTask(L={self.length}, {len(self.letters)} plans; {pairs})"
-
-
-def plan_write_task(n_topics: int = 4, length: int = 10, letters: str = "abcd", seed: int = 0) -> PlanWriteTask:
-    """Topics ``"0", "1", ..`` whose plans are distinct letters, a random permutation drawn with ``seed``."""
-    k, L = check_positive_int(n_topics, "n_topics"), check_positive_int(length, "length")
-    check_nonnegative_int(seed, "seed")
-    plan_pattern(letters[:1] if isinstance(letters, str) else "", 1, letters)  # validates letters
-    if any(c.isdigit() for c in letters):
-        raise ValueError(f"letters must not contain digits (the topics are digits), got {letters!r}")
-    if k > min(len(letters), 10):
-        raise ValueError(f"n_topics must be at most {min(len(letters), 10)} (one plan each), got {n_topics}")
-    if L < 2:
-        raise ValueError(f"length must be >= 2 (a plan and something to write under it), got {length}")
-    perm = np.random.default_rng(seed).permutation(len(letters))[:k]
-    return PlanWriteTask(tuple(str(i) for i in range(k)), letters, tuple(letters[i] for i in perm), L)
-
-
 def skill_lines(task: PlanWriteTask, n_lines: int = 512, noise: float = 0.2, seed: int = 0) -> list[str]:
     """Texts ``topic + pattern(c, L)``, topic and plan uniform and independent, each character after the plan
     replaced by a uniform letter with probability ``noise``: they teach every pattern and no topic's plan."""
+    check_instance(task, "task", PlanWriteTask)
     n = check_positive_int(n_lines, "n_lines")
     eps = check_unit_interval(noise, "noise")
     check_nonnegative_int(seed, "seed")
@@ -134,6 +77,7 @@ def skill_start(task: PlanWriteTask, n_lines: int = 512, noise: float = 0.2, ste
                 embed_dim: int = 16, hidden_dim: int = 32, seed: int = 0, dtype: torch.dtype = torch.float64,
                 device: torch.device | str | None = None) -> CharLM:
     """A small [`CharLM`][] fitted by maximum likelihood to [`skill_lines`][]: the common start of both learners."""
+    check_instance(task, "task", PlanWriteTask)
     model = CharLM(task.env.vocab, embed_dim, hidden_dim, seed=seed, device=device, dtype=dtype)
     pretrain(model, skill_lines(task, n_lines, noise, seed), steps=steps, seed=seed, max_len=task.env.max_len)
     return model
@@ -155,9 +99,12 @@ class PlanPolicy(nn.Module):
 
 def plan_pg_loss(logits: torch.Tensor, plans: torch.Tensor, advantages: torch.Tensor) -> torch.Tensor:
     """``L_H = -(1/B) sum_i A_i log softmax(logits_i)[c_i]``; gradient in ``logits_i``: ``-(e_c - pi_i) A_i / B``."""
+    check_tensor(logits, "logits", kind="floating", finite=True), check_tensor(plans, "plans", kind="integer")
+    check_tensor(advantages, "advantages", finite=True)
     if logits.ndim != 2 or plans.shape != logits.shape[:1] or advantages.shape != logits.shape[:1]:
         raise ValueError(f"logits must be [B, n_plans] with plans and advantages [B], got shapes "
                          f"{tuple(logits.shape)}, {tuple(plans.shape)}, {tuple(advantages.shape)}")
+    check_index_array(plans, "plans", logits.shape[1])
     logp = torch.log_softmax(logits, -1).gather(-1, plans[:, None]).squeeze(-1)
     return -(logp * advantages.detach()).mean()
 
@@ -165,6 +112,10 @@ def plan_pg_loss(logits: torch.Tensor, plans: torch.Tensor, advantages: torch.Te
 @torch.no_grad()
 def exact_success(task: PlanWriteTask, model: CharLM, manager: PlanPolicy | None = None) -> np.ndarray:
     """``P(R = 1 | t)`` per topic, ``[n_topics]``: ``pi(y* | t)`` flat, ``pi_H(c* | t) pi(y*_{2:} | t c*)`` managed."""
+    check_model_env(check_instance(model, "model", CharLM), check_instance(task, "task", PlanWriteTask).env)
+    if manager is not None and tuple(check_instance(manager, "manager", PlanPolicy).theta.shape) != (
+            len(task.topics), len(task.letters)):
+        raise ValueError(f"manager must be a PlanPolicy of {len(task.topics)} topics x {len(task.letters)} plans")
     ys, cut = task.targets, 0 if manager is None else 1
     prompts, texts = [t + y[:cut] for t, y in zip(task.topics, ys)], [y[cut:] for y in ys]
     p = sequence_logprob(model, rollout_from_texts(model.vocab, prompts, texts, task.env.max_len, model.device)).exp()

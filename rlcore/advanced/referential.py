@@ -3,9 +3,10 @@
 Book: *Advanced techniques*, "Multi-agent RL for dialogue systems" ("Learning dynamics": self-play
 drifts away from human language; anchoring to a model of human messages keeps it readable).
 
-Objects are ``(colour, shape)`` pairs (default 3 x 3). Each round shows ``K = n_candidates`` distinct
-objects, one of them the target. The **speaker** (a [`rlcore.lm.CharLM`][]) sees only the target,
-as the prompt ``"RS"`` (upper-case initials), and writes ``m ~ pi_theta(. | target)`` of at most
+Objects are ``(colour, shape)`` pairs (default 3 x 3; the rules are a [`ReferentialGame`][], in
+[`rlcore.advanced.referential_data`][]). Each round shows ``K = n_candidates`` distinct objects, one of
+them the target. The **speaker** (a [`rlcore.lm.CharLM`][]) sees only the target, as the prompt ``"RS"``
+(upper-case initials), and writes ``m ~ pi_theta(. | target)`` of at most
 ``max_message_len`` characters. The **listener** ([`Listener`][], a small GRU) scores the candidates,
 
     p_psi(k | m, c_1 .. c_K) = softmax_k( u_psi(m) . v_psi(c_k) ),   v(c) = E_colour[c] + E_shape[c],
@@ -45,7 +46,17 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rlcore.core.validation import check_flag, check_nonnegative_int, check_positive_int, check_real
+from rlcore.advanced.referential_data import ReferentialGame  # noqa: F401 (re-exported)
+from rlcore.core.validation import (
+    check_flag,
+    check_index_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_strings,
+    check_tensor,
+)
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.kl import kl_to_reference
 from rlcore.lm.losses import reinforce_loss
@@ -62,60 +73,13 @@ _LISTENER_UPDATES = ("supervised", "reinforce")
 _ANCHOR_ESTIMATORS = ("k2", "k3")
 
 
-@dataclass(frozen=True)
-class ReferentialGame:
-    """The objects, the candidate count and the message format; object ``o`` is ``(o // n_shapes, o % n_shapes)``."""
-
-    colours: tuple[str, ...] = ("red", "green", "blue")
-    shapes: tuple[str, ...] = ("square", "circle", "triangle")
-    n_candidates: int = 3
-    """objects shown to the listener (the target and ``n_candidates - 1`` distractors)"""
-    max_message_len: int = 3
-    """characters the speaker may write (``EOS`` ends a message earlier)"""
-    extra_chars: str = "xyz"
-    """letters the natural language never uses, free for a drifting code"""
-
-    def __post_init__(self) -> None:
-        words = tuple(self.colours) + tuple(self.shapes)
-        initials = [w[:1].lower() if isinstance(w, str) else "" for w in words] + list(str(self.extra_chars).lower())
-        if not all(i.isalpha() for i in initials[:len(words)]) or len(set(initials)) != len(initials):
-            raise ValueError(f"colours and shapes must be words with distinct initials not in extra_chars, got "
-                             f"{self.colours}, {self.shapes}, extra_chars={self.extra_chars!r}")
-        if not 2 <= check_positive_int(self.n_candidates, "n_candidates") <= self.n_objects:
-            raise ValueError(f"n_candidates must lie in [2, {self.n_objects}], got {self.n_candidates}")
-        if check_positive_int(self.max_message_len, "max_message_len") < 2:
-            raise ValueError(f"max_message_len must be >= 2 (the length of a name), got {self.max_message_len}")
-
-    @property
-    def n_objects(self) -> int:
-        """``len(colours) * len(shapes)``."""
-        return len(self.colours) * len(self.shapes)
-
-    @property
-    def chars(self) -> str:
-        """The vocabulary: upper-case initials (prompts), lower-case initials (names), then ``extra_chars``."""
-        initials = "".join(w[0] for w in self.colours + self.shapes)
-        return initials.upper() + initials.lower() + self.extra_chars
-
-    def prompt(self, obj: int) -> str:
-        """What the speaker sees: ``"RS"`` for the red square."""
-        return (self.colours[obj // len(self.shapes)][0] + self.shapes[obj % len(self.shapes)][0]).upper()
-
-    def name(self, obj: int) -> str:
-        """The natural description: ``"rs"`` for the red square."""
-        return self.prompt(obj).lower()
-
-    def corpus(self, repeats: int = 8) -> list[str]:
-        """``repeats`` lines ``prompt + name`` per object (``"RSrs"``), for [`reference_speaker`][]."""
-        return [self.prompt(o) + self.name(o) for o in range(self.n_objects)] * check_positive_int(repeats, "repeats")
-
-
 class Listener(nn.Module):
     """``forward(completions [B, L], lengths [B], candidates [B, K]) -> logits [B, K]`` (see the module docstring)."""
 
     def __init__(self, game: ReferentialGame, embed_dim: int = 16, hidden_dim: int = 32, seed: int | None = None):
         super().__init__()
-        self.game = game
+        self.game = check_instance(game, "game", ReferentialGame)
+        check_nonnegative_int(seed, "seed", none=True)
         n_tokens = Vocabulary(game.chars).n_tokens  # characters, EOS, BOS, PAD
         with torch.random.fork_rng(devices=[]):
             if seed is not None:
@@ -127,21 +91,41 @@ class Listener(nn.Module):
 
     def encode_message(self, completions: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``u(m) [B, H]``: the GRU state after the message's last token (``EOS`` included)."""
+        _check_ids(completions, "completions", self.embed.num_embeddings, (None, None))
+        _check_ids(lengths, "lengths", completions.shape[1] + 1, (completions.shape[0],))
+        if len(lengths) and lengths.min() < 1:
+            raise ValueError(f"lengths must be >= 1 (EOS counts), got {lengths.tolist()}")
         out, _ = self.gru(self.embed(completions))
         return out[torch.arange(len(lengths)), lengths - 1]
 
     def encode_objects(self, objects: torch.Tensor) -> torch.Tensor:
         """``v(o) = E_colour[o // n_shapes] + E_shape[o % n_shapes]``, shape ``objects.shape + (H,)``."""
+        _check_ids(objects, "objects", self.game.n_objects)
         n = len(self.game.shapes)
         return self.colour(objects // n) + self.shape(objects % n)
 
     def forward(self, completions: torch.Tensor, lengths: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("bh,bkh->bk", self.encode_message(completions, lengths), self.encode_objects(candidates))
+        u = self.encode_message(completions, lengths)
+        _check_ids(candidates, "candidates", self.game.n_objects, (len(lengths), None))
+        return torch.einsum("bh,bkh->bk", u, self.encode_objects(candidates))
+
+
+def _check_ids(t: torch.Tensor, name: str, n: int, shape: tuple | None = None) -> None:
+    """``t`` an integer tensor of indices in ``[0, n)`` (of ``shape``): torch would wrap -1 or fail deep inside."""
+    check_index_array(check_tensor(t, name, kind="integer"), name, n, shape=shape)
+
+
+def _check_speakers(game: ReferentialGame, **models: CharLM) -> None:
+    check_instance(game, "game", ReferentialGame)
+    for name, m in models.items():
+        if check_instance(m, name, CharLM).vocab.chars != tuple(game.chars):
+            raise ValueError(f"{name} must write the game's characters {game.chars!r}, got {''.join(m.vocab.chars)!r}")
 
 
 def sample_rounds(game: ReferentialGame, batch_size: int, generator: torch.Generator
                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(candidates [B, K], target_pos [B], targets [B])``: ``K`` distinct objects and a uniform target among them."""
+    check_instance(game, "game", ReferentialGame), check_instance(generator, "generator", torch.Generator)
     B = check_positive_int(batch_size, "batch_size")
     candidates = torch.rand(B, game.n_objects, generator=generator).argsort(1)[:, :game.n_candidates]
     pos = torch.randint(game.n_candidates, (B,), generator=generator)
@@ -150,11 +134,14 @@ def sample_rounds(game: ReferentialGame, batch_size: int, generator: torch.Gener
 
 def choice_probabilities(listener: Listener, rollout: Rollout, candidates: torch.Tensor) -> torch.Tensor:
     """``p_psi(k | m_b, c_b1 .. c_bK)`` for every round ``b``, shape ``[B, K]`` (rows sum to 1)."""
+    check_instance(listener, "listener", Listener), check_instance(rollout, "rollout", Rollout)
     return torch.softmax(listener(rollout.completions, rollout.lengths, candidates), dim=-1)
 
 
 def game_reward(candidates: torch.Tensor, targets: torch.Tensor, choices: torch.Tensor) -> torch.Tensor:
     """``R_b = [candidates[b, choices[b]] = targets[b]]`` as floats, shape ``[B]``: 1 when the listener is right."""
+    B, K = check_tensor(candidates, "candidates", ndim=2).shape
+    check_tensor(targets, "targets", shape=(B,)), _check_ids(choices, "choices", K, (B,))
     return (candidates.gather(1, choices[:, None]).squeeze(1) == targets).to(torch.get_default_dtype())
 
 
@@ -172,6 +159,7 @@ def kl_anchor(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor, kl
 def reference_speaker(game: ReferentialGame, steps: int = 100, seed: int = 0, embed_dim: int = 16,
                       hidden_dim: int = 32, lr: float = 1e-2) -> CharLM:
     """``pi_ref``: a CharLM pretrained by maximum likelihood on ``game.corpus()`` (natural descriptions)."""
+    check_instance(game, "game", ReferentialGame)
     model = CharLM(game.chars, embed_dim, hidden_dim, seed=seed)
     pretrain(model, game.corpus(), steps=steps, seed=seed, batch_size=64, lr=lr, max_len=2 + game.max_message_len)
     return model
@@ -183,6 +171,8 @@ def _messages(game: ReferentialGame, speaker: CharLM, targets: torch.Tensor, gen
 
 def readable_share(game: ReferentialGame, messages: list[str], targets: torch.Tensor) -> float:
     """The share of messages that are their target's natural name, ``(1/B) sum_b [m_b = name(t_b)]``."""
+    check_instance(game, "game", ReferentialGame)
+    targets = check_index_array(targets, "targets", game.n_objects, shape=(len(check_strings(messages, "messages")),))
     return float(np.mean([m == game.name(t) for m, t in zip(messages, targets.tolist())]))
 
 
@@ -216,9 +206,7 @@ def self_play(game: ReferentialGame, reference: CharLM, *, kl_coef: float = 0.0,
     and the listener is initialised with ``seed``: a seed reproduces a run bit for bit. ``reference``
     is only read; everything runs on the CPU.
     """
-    if reference.vocab.chars != tuple(game.chars):
-        raise ValueError(f"reference must write the game's characters {game.chars!r}, got "
-                         f"{''.join(reference.vocab.chars)!r}")
+    _check_speakers(game, reference=reference)
     kl_coef, n_iterations = check_real(kl_coef, "kl_coef"), check_positive_int(n_iterations, "n_iterations")
     if check_positive_int(batch_size, "batch_size") < 2:
         raise ValueError(f"batch_size must be >= 2 (the leave-one-out baseline), got {batch_size}")
@@ -286,6 +274,7 @@ def evaluate_referential(game: ReferentialGame, speaker: CharLM, listener: Liste
                          n_rounds: int = 1024, seed: int = 0) -> ReferentialEval:
     """Play ``n_rounds`` fresh rounds with sampled messages; success is the listener's expected reward
     ``E_m[p_psi(target | m)]``, the KL the unbiased, non-negative ``k3`` estimate of ``KL(pi_theta || pi_ref)``."""
+    _check_speakers(game, speaker=speaker, reference=reference), check_instance(listener, "listener", Listener)
     g = torch.Generator().manual_seed(check_nonnegative_int(seed, "seed"))
     candidates, pos, targets = sample_rounds(game, check_positive_int(n_rounds, "n_rounds"), g)
     ro = _messages(game, speaker, targets, g)

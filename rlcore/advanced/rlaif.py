@@ -14,6 +14,7 @@ noisy) gives each pair the soft label
 
     p(y_1 > y_2) = (1 - eps) sigma(z) + eps (1 - sigma(z)),      z = (s_C(y_1) - s_C(y_2)) / T.
 
+These judges and the [`AILabeller`][] are defined in [`rlcore.advanced.rlaif_judges`][].
 Stage 1 revises a careless model's drafts ([`Constitution.revise`][]) and fine-tunes on them; stage 2 optimises
 AI-labelled pairs by DPO or by PPO on a reward model. What the labeller does not check, the policy may break.
 """
@@ -21,7 +22,6 @@ AI-labelled pairs by DPO or by PPO on a reward model. What the labeller does not
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +30,21 @@ import torch
 
 from rlcore.advanced.constitution import TOY_CHARS, TOY_MAX_LEN, Constitution, toy_constitution
 from rlcore.advanced.offline_lm import online_ppo
-from rlcore.core.validation import check_nonnegative_int, check_positive_int, check_real, check_unit_interval
+from rlcore.advanced.rlaif_judges import (  # noqa: F401 (re-exported)
+    PENALTY,
+    AILabeller,
+    gold_scores,
+    helpfulness,
+    judge_scores,
+)
+from rlcore.core.validation import (
+    check_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_strings,
+)
 from rlcore.envs.rewards import from_function
 from rlcore.envs.vocabulary import Vocabulary
 from rlcore.lm.config import PPOConfig
@@ -47,62 +61,12 @@ __all__ = ["helpfulness", "judge_scores", "gold_scores", "AILabeller", "sample_p
            "careless_model", "toy_evaluator", "ExactStats", "exact_stats", "supervised_stage", "rl_stage",
            "RLAIFResult", "run_rlaif", "kl_sweep"]
 
-_WORD = re.compile(r"[^ .]+")
-PENALTY = 2.0
-"""``lam``: helpfulness units a judge takes off per broken principle."""
-
-
-def helpfulness(texts: Sequence[str]) -> np.ndarray:
-    """``h(y) = n_words(y) + 0.5 n_b(y)`` per text (float64 ``[n]``); words are runs of characters outside ``" ."``."""
-    if isinstance(texts, str):  # a str is a sequence of one-character texts: refuse it
-        raise ValueError(f"texts must be a sequence of str, got the single str {texts!r}")
-    return np.array([len(_WORD.findall(t)) + 0.5 * t.count("b") for t in texts], dtype=np.float64)
-
-
-def judge_scores(texts: Sequence[str], constitution: Constitution, penalty: float = PENALTY) -> np.ndarray:
-    """``s_C(y) = h(y) - lam sum_{k in C} V_k(y)``: helpfulness minus ``penalty`` per broken principle of ``C``."""
-    lam = check_real(penalty, "penalty")
-    return helpfulness(texts) - lam * constitution.violations(texts).sum(axis=1)
-
-
-def gold_scores(texts: Sequence[str], penalty: float = PENALTY) -> np.ndarray:
-    """The gold judge: [`judge_scores`][] with the whole [`toy_constitution`][]."""
-    return judge_scores(texts, toy_constitution(), penalty)
-
-
-@dataclass(frozen=True)
-class AILabeller:
-    """An AI judge: Bradley-Terry on ``s_C`` for its own principles ``C``, with flip probability ``noise``."""
-
-    constitution: Constitution = field(default_factory=toy_constitution)
-    temperature: float = 0.5
-    noise: float = 0.0
-    penalty: float = PENALTY
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.constitution, Constitution):
-            raise ValueError(f"constitution must be a Constitution, got {type(self.constitution).__name__}")
-        check_real(self.temperature, "temperature", open_low=True)
-        check_unit_interval(self.noise, "noise")
-        check_real(self.penalty, "penalty")
-
-    def prob_first(self, first: Sequence[str], second: Sequence[str]) -> np.ndarray:
-        """``p(y_1 > y_2) = (1 - eps) sigma(z) + eps (1 - sigma(z))``, ``z = (s_C(y_1) - s_C(y_2)) / T``."""
-        if len(first) != len(second):
-            raise ValueError(f"first and second must pair up, got {len(first)} and {len(second)} texts")
-        z = (judge_scores(first, self.constitution, self.penalty)
-             - judge_scores(second, self.constitution, self.penalty)) / self.temperature
-        s = 1.0 / (1.0 + np.exp(-z))
-        return (1 - self.noise) * s + self.noise * (1 - s)
-
-    def __repr__(self) -> str:
-        return f"AILabeller(checks {', '.join(self.constitution.names)}; T={self.temperature:g}, noise={self.noise:g})"
-
 
 def sample_pairs(model: CharLM, n_pairs: int, max_len: int = TOY_MAX_LEN, seed: int = 0
                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``n_pairs`` pairs ``(y_1, y_2)`` of completions of the empty prompt, sampled from ``model`` (seeded)."""
-    n = check_positive_int(n_pairs, "n_pairs")
+    n, _ = check_positive_int(n_pairs, "n_pairs"), check_instance(model, "model", CharLM)
+    check_positive_int(max_len, "max_len")
     g = torch.Generator(device=model.device).manual_seed(check_nonnegative_int(seed, "seed"))
     texts = sample(model, "", 2 * n, max_len, generator=g, max_len=max_len).texts
     return tuple(texts[0::2]), tuple(texts[1::2])
@@ -114,6 +78,7 @@ def label_pairs(labeller: AILabeller, first: Sequence[str], second: Sequence[str
 
     Pairs of two equal texts carry no preference and are dropped.
     """
+    check_instance(labeller, "labeller", AILabeller)
     p = labeller.prob_first(first, second)
     keep = [i for i in range(len(p)) if first[i] != second[i]]
     if not keep:
@@ -128,14 +93,16 @@ def agreement(first: Sequence[str], second: Sequence[str], p_first: np.ndarray, 
 
     The AI prefers ``y_1`` when ``p_first > 1/2``; a pair it rates ``1/2`` counts one half (a coin toss).
     """
-    p = np.asarray(p_first, dtype=np.float64)
+    p, first, second = check_array(p_first, "p_first"), check_strings(first, "first"), check_strings(second, "second")
+    if ((p < 0) | (p > 1)).any():
+        raise ValueError(f"p_first must hold probabilities in [0, 1], got values in [{p.min():.4g}, {p.max():.4g}]")
     if len(first) != len(second) or p.shape != (len(first),):
         raise ValueError(f"first, second and p_first must have one entry per pair, got {len(first)}, "
                          f"{len(second)} and shape {p.shape}")
     d = gold_scores(first, penalty) - gold_scores(second, penalty)
     told = d != 0
     if not told.any():
-        raise ValueError("the gold judge ties every pair: agreement is undefined")
+        raise ValueError("first, second: the gold judge ties every pair: agreement is undefined")
     hit = np.where(p == 0.5, 0.5, ((p > 0.5) == (d > 0)).astype(np.float64))
     return float(hit[told].mean())
 
@@ -144,6 +111,7 @@ def careless_model(seed: int = 0, n_lines: int = 400, steps: int = 150, temperat
     """A helpful-but-careless start: a small LM pretrained on ``n_lines`` texts drawn with ``P(y) ~ exp(h(y)/T)``
     from every answer of the toy, whatever the constitution says."""
     rng, T = np.random.default_rng(check_nonnegative_int(seed, "seed")), check_real(temperature, "temperature", True)
+    check_positive_int(n_lines, "n_lines"), check_positive_int(steps, "steps")
     texts = [t for t in enumerate_completions(CharLM(TOY_CHARS).vocab, TOY_MAX_LEN).texts if t.strip()]
     w = np.exp(helpfulness(texts) / T)
     corpus = [texts[i] for i in rng.choice(len(texts), check_positive_int(n_lines, "n_lines"), p=w / w.sum())]
@@ -155,7 +123,8 @@ def careless_model(seed: int = 0, n_lines: int = 400, steps: int = 150, temperat
 def toy_evaluator(ref: CharLM, constitution: Constitution | None = None) -> ToyEvaluator:
     """A [`ToyEvaluator`][] (KL to ``ref``) with rewards ``violation`` (any broken principle), one indicator per
     principle and ``helpfulness``."""
-    c = constitution or toy_constitution()
+    check_instance(ref, "ref", CharLM)
+    c = toy_constitution() if constitution is None else check_instance(constitution, "constitution", Constitution)
     rewards = {"violation": from_function(lambda t: float(c.violations([t]).any()), "violation"),
                "helpfulness": from_function(lambda t: float(helpfulness([t])[0]), "helpfulness")}
     for k, name in enumerate(c.names):
@@ -183,6 +152,12 @@ class ExactStats:
 
 def exact_stats(stage: str, model: CharLM, evaluator: ToyEvaluator, strength: float | None = None) -> ExactStats:
     """``E_pi[f] = sum_y pi(y) f(y)`` over all 5461 answers for each statistic (see [`toy_evaluator`][])."""
+    check_instance(stage, "stage", str), check_instance(model, "model", CharLM)
+    check_real(strength, "strength", low=-np.inf, none=True)
+    if not isinstance(evaluator, ToyEvaluator) or not {"violation", "helpfulness"} <= set(evaluator.scores):
+        raise TypeError(f"evaluator must be a ToyEvaluator from toy_evaluator, got {evaluator!r}")
+    if model.vocab != evaluator.ref.vocab:
+        raise ValueError(f"model vocabulary {model.vocab!r} differs from the evaluator's {evaluator.ref.vocab!r}")
     s = evaluator.evaluate(model)
     names = [k for k in s if k not in ("kl", "d", "violation", "helpfulness")]
     return ExactStats(stage, s["violation"], {k: s[k] for k in names}, s["helpfulness"], s["kl"], strength)
@@ -192,7 +167,8 @@ def supervised_stage(start: CharLM, n_drafts: int = 256, steps: int = 150, seed:
                      constitution: Constitution | None = None) -> tuple[CharLM, tuple[str, ...]]:
     """Stage 1: drafts ``y ~ pi_0``, revisions ``y' = revise(y)``, then a copy of ``pi_0`` fine-tuned by
     maximum likelihood on the revisions, ``max sum_i log pi(y'_i)``. Returns the SFT model and the revisions."""
-    c = constitution or toy_constitution()
+    check_instance(start, "start", CharLM), check_positive_int(steps, "steps")
+    c = toy_constitution() if constitution is None else check_instance(constitution, "constitution", Constitution)
     g = torch.Generator(device=start.device).manual_seed(check_nonnegative_int(seed, "seed"))
     drafts = sample(start, "", check_positive_int(n_drafts, "n_drafts"), TOY_MAX_LEN, generator=g,
                     max_len=TOY_MAX_LEN).texts
@@ -212,9 +188,7 @@ def rl_stage(sft: CharLM, labeller: AILabeller, n_pairs: int = 256, method: str 
 
     Returns the policy, the labelled pairs and the [`agreement`][] of the AI with the gold judge on them.
     """
-    if method not in ("dpo", "ppo"):
-        raise ValueError(f"method must be 'dpo' or 'ppo', got {method!r}")
-    check_real(strength, "strength", open_low=True)
+    check_instance(sft, "sft", CharLM), _check_rl(labeller, method, strength, n_pairs)
     first, second = sample_pairs(sft, n_pairs, TOY_MAX_LEN, seed)
     data = label_pairs(labeller, first, second, sft.vocab, TOY_MAX_LEN)
     agree = agreement(first, second, labeller.prob_first(first, second), labeller.penalty)
@@ -228,6 +202,14 @@ def rl_stage(sft: CharLM, labeller: AILabeller, n_pairs: int = 256, method: str 
     rm.normalize(data.chosen + data.rejected)
     cfg = PPOConfig(n_iterations=iterations, batch_size=64, num_generations=8, kl_coef=strength, learning_rate=3e-3)
     return online_ppo(sft, rm, ("",), TOY_MAX_LEN, cfg, seed), data, agree
+
+
+def _check_rl(labeller: AILabeller, method: str, strength: float, n_pairs: int) -> None:
+    """Stage 2's arguments, checked before anything trains."""
+    check_instance(labeller, "labeller", AILabeller)
+    if method not in ("dpo", "ppo"):
+        raise ValueError(f"method must be 'dpo' or 'ppo', got {method!r}")
+    check_real(strength, "strength", open_low=True), check_positive_int(n_pairs, "n_pairs")
 
 
 @dataclass(frozen=True)
@@ -251,7 +233,10 @@ def run_rlaif(labeller: AILabeller | None = None, seed: int = 0, method: str = "
               n_pairs: int = 256, start: CharLM | None = None, sft: CharLM | None = None) -> RLAIFResult:
     """Both stages from ``seed``: [`careless_model`][], [`supervised_stage`][], [`rl_stage`][]; start and SFT
     are judged with KL to the start, the RL policy with KL to the SFT model (its anchor)."""
-    labeller = labeller or AILabeller()
+    labeller = AILabeller() if labeller is None else labeller
+    _check_rl(labeller, method, strength, n_pairs), check_nonnegative_int(seed, "seed")
+    for name, m in (("start", start), ("sft", sft)):
+        check_instance(m, name, (CharLM, type(None)))
     start = start if start is not None else careless_model(seed)
     if sft is None:
         sft, _ = supervised_stage(start, seed=seed)
@@ -265,9 +250,12 @@ def kl_sweep(sft: CharLM, labeller: AILabeller, strengths: Sequence[float], meth
              n_pairs: int = 256, seed: int = 0) -> tuple[ExactStats, ...]:
     """Per ``beta`` (DPO) or ``kl_coef`` (PPO) in ``strengths``: ``(E_pi[violation], E_pi[h])``, KL to the SFT
     model. The same labelled pairs (one ``seed``) serve every strength; the points of a Pareto plot."""
+    if isinstance(strengths, str) or not hasattr(strengths, "__iter__"):
+        raise TypeError(f"strengths must be a sequence of numbers, got {type(strengths).__name__}")
     vals = [check_real(s, "strengths entry", open_low=True) for s in strengths]
     if not vals:
         raise ValueError("strengths must hold at least one value, got none")
+    check_instance(sft, "sft", CharLM), _check_rl(labeller, method, vals[0], n_pairs)
     ev, out = toy_evaluator(sft), []
     for s in vals:
         model, _, _ = rl_stage(sft, labeller, n_pairs, method, s, seed)

@@ -37,10 +37,35 @@ from tqdm.auto import tqdm
 from rlcore.advanced.options import Option
 from rlcore.core.exploration import epsilon_greedy_probs
 from rlcore.core.mdp import TabularMDP
-from rlcore.core.validation import check_flag, check_nonnegative_int, check_positive_int, check_unit_interval
+from rlcore.core.validation import (
+    check_array,
+    check_flag,
+    check_flags,
+    check_index_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_unit_interval,
+)
 
 __all__ = ["smdp_q_update", "intra_option_update", "OptionLearningResult", "smdp_q_learning",
            "intra_option_q_learning"]
+
+
+def _check_step(Q: np.ndarray, states: dict, ended: bool, flags: dict, alpha: float, gamma: float) -> None:
+    """The checks both public updates share: ``Q [S, O]`` finite or ``-inf``, states in ``[0, S)``, 0/1 flags."""
+    Qa = check_array(check_instance(Q, "Q", np.ndarray, "a float numpy array [S, O]"), "Q", ndim=2, finite=False)
+    if np.isnan(Qa).any() or (Qa == np.inf).any():
+        raise ValueError("Q must hold finite values or -inf (unavailable options), found NaN or +inf")
+    S, n_opt = Qa.shape
+    for name, v in states.items():
+        check_index_array(v, name, S, shape=())
+    check_flag(bool(ended) if isinstance(ended, np.bool_) else ended, "ended")
+    for name, v in flags.items():
+        check_flags(v, name, shape=(n_opt,))
+    check_unit_interval(alpha, "alpha")
+    check_unit_interval(gamma, "gamma")
 
 
 def smdp_q_update(Q: np.ndarray, s: int, o: int, G: float, k: int, s_next: int, ended: bool,
@@ -49,6 +74,15 @@ def smdp_q_update(Q: np.ndarray, s: int, o: int, G: float, k: int, s_next: int, 
 
     ``delta = G + gamma^k [not ended] max_{o' : available_next[o']} Q(s_next, o') - Q(s, o)``.
     """
+    _check_step(Q, {"s": s, "s_next": s_next}, ended, {"available_next": available_next}, alpha, gamma)
+    check_index_array(o, "o", Q.shape[1], shape=())
+    check_real(G, "G", low=-np.inf)
+    check_positive_int(k, "k")
+    return _smdp_q_update(Q, s, o, G, k, s_next, ended, np.asarray(available_next, dtype=bool), alpha, gamma)
+
+
+def _smdp_q_update(Q: np.ndarray, s: int, o: int, G: float, k: int, s_next: int, ended: bool,
+                   available_next: np.ndarray, alpha: float, gamma: float) -> float:
     ahead = 0.0
     if not ended and np.any(available_next):
         ahead = float(np.max(Q[s_next][available_next]))
@@ -64,6 +98,19 @@ def intra_option_update(Q: np.ndarray, s: int, a: int, r: float, s_next: int, en
     ``consistent[o] = [s in I_o and pi_o(s) = a]``; ``zeta_next[o] = zeta_o(s_next)``;
     ``U(s_next, o) = (1 - zeta_o(s_next)) Q(s_next, o) + zeta_o(s_next) max_{o' available} Q(s_next, o')``.
     """
+    _check_step(Q, {"s": s, "s_next": s_next}, ended, {"consistent": consistent, "available_next": available_next},
+                alpha, gamma)
+    check_nonnegative_int(a, "a")
+    check_real(r, "r", low=-np.inf)
+    zeta = check_array(zeta_next, "zeta_next", shape=(Q.shape[1],))
+    if ((zeta < 0) | (zeta > 1)).any():
+        raise ValueError(f"zeta_next must hold termination probabilities in [0, 1], got {zeta.tolist()}")
+    _intra_option_update(Q, s, a, r, s_next, ended, np.asarray(consistent, dtype=bool), zeta,
+                         np.asarray(available_next, dtype=bool), alpha, gamma)
+
+
+def _intra_option_update(Q: np.ndarray, s: int, a: int, r: float, s_next: int, ended: bool, consistent: np.ndarray,
+                         zeta_next: np.ndarray, available_next: np.ndarray, alpha: float, gamma: float) -> None:
     if ended:
         target = np.full(Q.shape[1], float(r))
     else:
@@ -96,12 +143,12 @@ def _check(mdp: TabularMDP, options: Sequence[Option], n_episodes: int, alpha: f
            max_steps: int, seed: int, progress: bool) -> tuple[Option, ...]:
     if not isinstance(mdp, TabularMDP):
         raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
-    options = tuple(options)
+    options = tuple(check_instance(options, "options", (list, tuple), "a list of Option"))
     if not options or not all(isinstance(o, Option) for o in options):
         raise ValueError(f"options must be a non-empty sequence of Option, got {options!r}")
     for o in options:
-        if o.policy.shape != (mdp.n_states,):
-            raise ValueError(f"option {o.name!r} is for {o.policy.shape[0]} states, the MDP has {mdp.n_states}")
+        if np.shape(o.policy) != (mdp.n_states,):
+            raise ValueError(f"options: {o.name!r} is for {np.shape(o.policy)[0]} states, the MDP has {mdp.n_states}")
     check_positive_int(n_episodes, "n_episodes")
     check_unit_interval(alpha, "alpha")
     check_unit_interval(epsilon, "epsilon")
@@ -144,12 +191,12 @@ def _run(mdp: TabularMDP, options: Sequence[Option], n_episodes: int, alpha: flo
                 t, k = t + 1, k + 1
                 if intra:
                     consistent = avail[s] & (pol[s] == a)
-                    intra_option_update(Q, s, a, r, s2, ended, consistent, zeta[s2], avail[s2], alpha, gamma)
+                    _intra_option_update(Q, s, a, r, s2, ended, consistent, zeta[s2], avail[s2], alpha, gamma)
                 s = s2
                 if ended or t >= max_steps or rng.random() < zeta[s, o] or not avail[s, o]:
                     break
             if not intra:
-                smdp_q_update(Q, s0, o, G, k, s, ended, avail[s], alpha, gamma)
+                _smdp_q_update(Q, s0, o, G, k, s, ended, avail[s], alpha, gamma)
         steps[ep], returns[ep] = t, ret
     return OptionLearningResult(Q, steps, returns, decisions, "intra-option" if intra else "smdp")
 

@@ -5,8 +5,9 @@ pass@k measures it) and *RLHF*, "Group relative policy optimisation" (the traine
 
 A prompt is an expression over single digits with ``+`` and ``*`` followed by ``=``, such as
 ``"1+2*3="``; the completion must be the value in decimal (``"7"``) and then ``EOS``. The
-checker parses the expression with its own recursive-descent parser (``*`` binds tighter
-than ``+``; Python's ``eval`` is never called) and pays
+checker ([`check_answer`][], in [`rlcore.advanced.verifiable_checker`][]) parses the expression
+with its own recursive-descent parser (``*`` binds tighter than ``+``; Python's ``eval`` is
+never called) and pays
 
     R(x, y) = [y == str(value(x))]          (1 for an exact answer, else 0).
 
@@ -30,7 +31,20 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rlcore.core.validation import check_nonnegative_int, check_positive_int, check_unit_interval
+from rlcore.advanced.verifiable_checker import (  # noqa: F401 (re-exported)
+    DIGITS,
+    OPERATORS,
+    check_answer,
+    evaluate_expression,
+)
+from rlcore.core.validation import (
+    check_array,
+    check_instance,
+    check_nonnegative_int,
+    check_positive_int,
+    check_real,
+    check_unit_interval,
+)
 from rlcore.envs.language import CharLanguageEnv
 from rlcore.envs.rewards import TextReward, from_function
 from rlcore.lm.metrics import pass_at_k
@@ -41,67 +55,6 @@ from rlcore.lm.rollout import rollout_from_texts, sample, sequence_logprob
 __all__ = ["DIGITS", "OPERATORS", "evaluate_expression", "check_answer", "ArithmeticTask", "arithmetic_task",
            "supervised_lines", "supervised_start", "pass_probabilities", "exact_pass_at_k", "pass_counts",
            "mean_pass_at_k", "PassAtK", "evaluate_pass_at_k"]
-
-DIGITS = "0123456789"
-OPERATORS = "+*"
-"""The operators the grammar knows: ``+`` and ``*`` (``*`` first)."""
-
-
-# ------------------------------------------------------------------ the grammar and its checker
-def evaluate_expression(expression: str) -> int:
-    """The value of ``expression`` under ``expr := term ('+' term)*``, ``term := number ('*' number)*``.
-
-    ``number`` is one or more decimal digits; no spaces, signs or brackets. A malformed
-    expression (empty, a dangling or doubled operator, an unknown character) raises
-    ``ValueError`` naming the position.
-    """
-    if not isinstance(expression, str):
-        raise TypeError(f"expression must be a str, got {type(expression).__name__}: {expression!r}")
-    pos = 0
-
-    def number() -> int:
-        nonlocal pos
-        start = pos
-        while pos < len(expression) and expression[pos] in DIGITS:
-            pos += 1
-        if pos == start:
-            got = repr(expression[pos]) if pos < len(expression) else "the end"
-            raise ValueError(f"expression {expression!r}: expected a digit at position {pos}, got {got}")
-        return int(expression[start:pos])
-
-    def term() -> int:
-        nonlocal pos
-        value = number()
-        while pos < len(expression) and expression[pos] == "*":
-            pos += 1
-            value *= number()
-        return value
-
-    total = term()
-    while pos < len(expression) and expression[pos] == "+":
-        pos += 1
-        total += term()
-    if pos != len(expression):
-        raise ValueError(f"expression {expression!r}: unexpected {expression[pos]!r} at position {pos}")
-    return total
-
-
-def check_answer(text: str) -> float:
-    """The checker: 1.0 when ``text`` is ``"<expression>=<its value>"`` exactly, else 0.0.
-
-    The part after the first ``=`` must be the decimal value with no leading zeros, no
-    spaces and nothing after it; a malformed expression scores 0 (a policy may write anything).
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}: {text!r}")
-    expression, sep, answer = text.partition("=")
-    if not sep:
-        return 0.0
-    try:
-        value = evaluate_expression(expression)
-    except ValueError:
-        return 0.0
-    return float(answer == str(value))
 
 
 # ------------------------------------------------------------------ the task
@@ -151,7 +104,8 @@ def arithmetic_task(digits: str = "0123", operators: str = OPERATORS, n_operator
             or len(set(operators)) != len(operators):
         raise ValueError(f"operators must be a non-empty string of distinct characters from {OPERATORS!r}, "
                          f"got {operators!r}")
-    counts = [n_operators] if isinstance(n_operators, int) else list(n_operators)
+    many = isinstance(n_operators, (Sequence, np.ndarray)) and not isinstance(n_operators, str)
+    counts = list(n_operators) if many else [n_operators]
     if not counts or len(set(counts)) != len(counts):
         raise ValueError(f"n_operators must be an integer or distinct integers >= 1, got {n_operators!r}")
     for m in counts:
@@ -184,6 +138,7 @@ def supervised_lines(task: ArithmeticTask, n_per_prompt: int = 6, correct_fracti
     Each line is ``prompt + answer``; the answer is the correct one with probability
     ``correct_fraction`` and otherwise a wrong value drawn uniformly from the task's other answers.
     """
+    check_instance(task, "task", ArithmeticTask)
     n = check_positive_int(n_per_prompt, "n_per_prompt")
     q = check_unit_interval(correct_fraction, "correct_fraction")
     check_nonnegative_int(seed, "seed")
@@ -205,6 +160,8 @@ def supervised_start(task: ArithmeticTask, n_per_prompt: int = 6, correct_fracti
                      learning_rate: float = 1e-2, dtype: torch.dtype = torch.float64,
                      device: torch.device | str | None = None) -> CharLM:
     """A tiny [`CharLM`][] pretrained by maximum likelihood on [`supervised_lines`][]: the SFT policy."""
+    check_instance(task, "task", ArithmeticTask)
+    check_real(learning_rate, "learning_rate", open_low=True)
     model = CharLM(task.env.vocab, embed_dim=embed_dim, hidden_dim=hidden_dim, seed=seed, device=device,
                    dtype=dtype)
     lines = supervised_lines(task, n_per_prompt, correct_fraction, seed)
@@ -220,19 +177,25 @@ def _check_ks(k: int | Sequence[int]) -> np.ndarray:
     return ks
 
 
+def _check_model_task(model: CharLM, task: ArithmeticTask) -> None:
+    check_instance(model, "model", CharLM)
+    check_instance(task, "task", ArithmeticTask)
+    if model.vocab != task.env.vocab:
+        raise ValueError(f"model vocabulary {model.vocab!r} differs from the task's {task.env.vocab!r}")
+
+
 @torch.no_grad()
 def pass_probabilities(model: CharLM, task: ArithmeticTask) -> np.ndarray:
     """``p_x = pi(answer(x) EOS | x)`` for every prompt, shape ``[n_prompts]``: the exact pass chance of one sample."""
-    if model.vocab != task.env.vocab:
-        raise ValueError(f"model vocabulary {model.vocab!r} differs from the task's {task.env.vocab!r}")
+    _check_model_task(model, task)
     ro = rollout_from_texts(model.vocab, task.prompts, task.answers, task.max_len, device=model.device)
     return sequence_logprob(model, ro).exp().cpu().numpy().astype(np.float64)
 
 
 def exact_pass_at_k(p: Sequence[float] | np.ndarray, k: int | Sequence[int]) -> np.ndarray:
     """``(1/|X|) sum_x [1 - (1 - p_x)^k]`` for each ``k``: pass@k of ``k`` independent samples, shape ``[len(k)]``."""
-    p = np.asarray(p, dtype=np.float64)
-    if p.ndim != 1 or p.size == 0 or not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
+    p = check_array(p, "p", allow_empty=True)
+    if p.ndim != 1 or p.size == 0 or (p < 0).any() or (p > 1).any():
         raise ValueError(f"p must be a non-empty 1-d array of probabilities in [0, 1], got {p!r}")
     ks = _check_ks(k)
     return (1.0 - (1.0 - p[None, :]) ** ks[:, None].astype(np.float64)).mean(1)
@@ -242,6 +205,7 @@ def exact_pass_at_k(p: Sequence[float] | np.ndarray, k: int | Sequence[int]) -> 
 def pass_counts(model: CharLM, task: ArithmeticTask, n_samples: int, seed: int = 0,
                 temperature: float = 1.0) -> np.ndarray:
     """``c_x``: how many of ``n_samples`` sampled completions of prompt ``x`` the checker passes, ``[n_prompts]``."""
+    _check_model_task(model, task)
     n = check_positive_int(n_samples, "n_samples")
     check_nonnegative_int(seed, "seed")
     gen = torch.Generator(device=model.device).manual_seed(seed)
@@ -255,8 +219,12 @@ def mean_pass_at_k(counts: Sequence[int] | np.ndarray, n_samples: int, k: int | 
     counts = np.asarray(counts)
     if counts.ndim != 1 or counts.size == 0 or not np.issubdtype(counts.dtype, np.integer):
         raise ValueError(f"counts must be a non-empty 1-d array of integers, got {counts!r}")
+    n = check_positive_int(n_samples, "n_samples")
+    if counts.min() < 0 or counts.max() > n:
+        raise ValueError(f"counts must lie in [0, n_samples] = [0, {n}], got values in [{counts.min()}, "
+                         f"{counts.max()}]")
     ks = _check_ks(k)
-    return np.mean([np.atleast_1d(pass_at_k(n_samples, int(c), ks)) for c in counts], axis=0)
+    return np.mean([np.atleast_1d(pass_at_k(n, int(c), ks)) for c in counts], axis=0)
 
 
 @dataclass(frozen=True)
@@ -283,6 +251,7 @@ class PassAtK:
 def evaluate_pass_at_k(model: CharLM, task: ArithmeticTask, k: int | Sequence[int] = (1, 5, 10, 50),
                        n_samples: int = 100, seed: int = 0) -> PassAtK:
     """[`exact_pass_at_k`][] of [`pass_probabilities`][] and [`mean_pass_at_k`][] of [`pass_counts`][], side by side."""
+    _check_model_task(model, task)
     ks = _check_ks(k)
     n = check_positive_int(n_samples, "n_samples")
     if ks.max() > n:
