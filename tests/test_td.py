@@ -183,3 +183,13 @@ def test_default_gamma_is_the_envs_own(learner):
     for bad in (np.nan, 1.5, -0.1, "half", [0.5]):
         with pytest.raises(ValueError, match="gamma must"):
             learner(env, n_episodes=1, gamma=bad)
+
+
+def test_a_generator_is_a_seed_too():
+    """Conventions: every stochastic function takes a seed or a numpy Generator; equal states, equal runs."""
+    env = GridWorld(["S..", "..G"], step_reward=-1.0, goal_reward=0.0, gamma=0.9)
+    a = q_learning(env, n_episodes=30, seed=np.random.default_rng(5))
+    b = q_learning(env, n_episodes=30, seed=np.random.default_rng(5))
+    np.testing.assert_array_equal(a.Q, b.Q)
+    with pytest.raises(ValueError, match="seed"):
+        q_learning(env, n_episodes=3, seed=1.5)
